@@ -1,0 +1,10 @@
+#include "cli/commands.h"
+
+namespace codeloc::cli {
+
+void add_status_command(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("status", "(not implemented yet)");
+  cmd->callback([exit_code] { *exit_code = kExitFailure; });
+}
+
+}  // namespace codeloc::cli

@@ -1,0 +1,68 @@
+// codeloc's wire protocol in one place: versions, method names, error codes and limits, for both
+// the code-server channel (daemon <-> child) and the control socket (clients <-> daemon).
+// docs/protocol.md is the human contract; change both together, and bump the version that a
+// change breaks.
+#pragma once
+
+#include <cstddef>
+
+namespace codeloc::ipc {
+
+// Code-server protocol (docs/protocol.md, "Code-server protocol v1").
+inline constexpr int kCodeServerProtocolVersion = 1;
+// Control-socket protocol (docs/protocol.md, "Control protocol v1").
+inline constexpr int kControlProtocolVersion = 1;
+
+// Environment the daemon gives every child it starts.
+inline constexpr const char* kEnvChannelFd = "CODELOC_CHANNEL_FD";
+inline constexpr const char* kEnvLocation = "CODELOC_LOCATION";
+inline constexpr const char* kEnvProtocol = "CODELOC_PROTOCOL";
+// The fd number the channel has in the child.
+inline constexpr int kChildChannelFd = 3;
+
+namespace method {
+// Daemon -> code server.
+inline constexpr const char* kInitialize = "initialize";
+inline constexpr const char* kDefinitionsGet = "definitions.get";
+inline constexpr const char* kPing = "ping";
+inline constexpr const char* kShutdown = "shutdown";
+
+// Client -> daemon.
+inline constexpr const char* kDaemonInfo = "daemon.info";
+inline constexpr const char* kLocationsList = "locations.list";
+inline constexpr const char* kLocationGet = "location.get";
+inline constexpr const char* kLocationDefinitions = "location.definitions";
+inline constexpr const char* kLocationReload = "location.reload";
+inline constexpr const char* kWorkspaceReload = "workspace.reload";
+inline constexpr const char* kLocationStart = "location.start";
+inline constexpr const char* kLocationStop = "location.stop";
+inline constexpr const char* kLocationRestart = "location.restart";
+inline constexpr const char* kLocationLogs = "location.logs";
+inline constexpr const char* kLocationCall = "location.call";
+inline constexpr const char* kEventsSubscribe = "events.subscribe";
+}  // namespace method
+
+// JSON-RPC 2.0 error codes: the standard ones, then codeloc's (-32000..-32099, server errors).
+namespace error_code {
+inline constexpr int kParseError = -32700;
+inline constexpr int kInvalidRequest = -32600;
+inline constexpr int kMethodNotFound = -32601;
+inline constexpr int kInvalidParams = -32602;
+inline constexpr int kInternalError = -32603;
+
+inline constexpr int kLoadError = -32001;        // code server: the user's code failed to load
+inline constexpr int kProtocolMismatch = -32002;  // initialize: versions do not match
+inline constexpr int kUnknownLocation = -32010;   // control: no location of that name
+inline constexpr int kNotLoaded = -32011;         // control: no definitions yet
+inline constexpr int kLocationUnavailable = -32012;  // control: no running code server to call
+inline constexpr int kTimeout = -32013;              // control: a relayed call timed out
+inline constexpr int kMessageTooLarge = -32014;      // a frame over the size limit
+inline constexpr int kPermissionDenied = -32015;     // control: peer not allowed
+}  // namespace error_code
+
+// Limits. The control socket's request limit is configurable (config/settings.h); these are the
+// defaults and the fixed ones.
+inline constexpr std::size_t kDefaultMaxRequestBytes = 16u << 20;        // control requests
+inline constexpr std::size_t kDefaultMaxCodeServerMessageBytes = 512u << 20;  // snapshots
+
+}  // namespace codeloc::ipc

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages codeloc builds and tests with. Idempotent; needs root (or sudo).
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libboost1.81-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev googletest libcli11-dev libsystemd-dev
+  python3 python3-venv clang-format
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all Debian packages present"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

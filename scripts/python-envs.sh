@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Creates (once) and caches the Python virtual environments the tests use, under the build tree:
+#   build/venvs/test   pytest, the interpreter of the integration tests
+# Re-running is cheap: an environment whose requirements file has not changed is left as it is.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${CODELOC_BUILD_DIR:-$root/build}
+python=${CODELOC_BOOTSTRAP_PYTHON:-python3}
+
+# make_venv NAME REQUIREMENTS_FILE
+make_venv() {
+  local name=$1 requirements=$2 dir=$build/venvs/$1
+  local stamp=$dir/.codeloc-requirements
+  if [ -x "$dir/bin/python" ] && [ -f "$stamp" ] && cmp -s "$requirements" "$stamp"; then
+    return 0
+  fi
+  echo "python-envs: creating $dir from ${requirements#$root/}"
+  rm -rf "$dir"
+  "$python" -m venv "$dir"
+  "$dir/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$stamp"
+}
+
+mkdir -p "$build/venvs"
+make_venv test "$root/tests/requirements.txt"
