@@ -50,10 +50,10 @@ inline constexpr int kMethodNotFound = -32601;
 inline constexpr int kInvalidParams = -32602;
 inline constexpr int kInternalError = -32603;
 
-inline constexpr int kLoadError = -32001;        // code server: the user's code failed to load
-inline constexpr int kProtocolMismatch = -32002;  // initialize: versions do not match
-inline constexpr int kUnknownLocation = -32010;   // control: no location of that name
-inline constexpr int kNotLoaded = -32011;         // control: no definitions yet
+inline constexpr int kLoadError = -32001;            // code server: the user's code failed to load
+inline constexpr int kProtocolMismatch = -32002;     // initialize: versions do not match
+inline constexpr int kUnknownLocation = -32010;      // control: no location of that name
+inline constexpr int kNotLoaded = -32011;            // control: no definitions yet
 inline constexpr int kLocationUnavailable = -32012;  // control: no running code server to call
 inline constexpr int kTimeout = -32013;              // control: a relayed call timed out
 inline constexpr int kMessageTooLarge = -32014;      // a frame over the size limit
@@ -62,7 +62,7 @@ inline constexpr int kPermissionDenied = -32015;     // control: peer not allowe
 
 // Limits. The control socket's request limit is configurable (config/settings.h); these are the
 // defaults and the fixed ones.
-inline constexpr std::size_t kDefaultMaxRequestBytes = 16u << 20;        // control requests
+inline constexpr std::size_t kDefaultMaxRequestBytes = 16u << 20;             // control requests
 inline constexpr std::size_t kDefaultMaxCodeServerMessageBytes = 512u << 20;  // snapshots
 
 }  // namespace codeloc::ipc

@@ -9,13 +9,20 @@ std::string SourcePos::str() const {
 
 const char* kind_name(LocationKind kind) {
   switch (kind) {
-    case LocationKind::kPythonFile: return "python_file";
-    case LocationKind::kPythonModule: return "python_module";
-    case LocationKind::kPythonPackage: return "python_package";
-    case LocationKind::kAutoloadDefsModule: return "autoload_defs_module";
-    case LocationKind::kGrpcServer: return "grpc_server";
-    case LocationKind::kCommand: return "command";
-    case LocationKind::kCodeServer: return "code_server";
+    case LocationKind::kPythonFile:
+      return "python_file";
+    case LocationKind::kPythonModule:
+      return "python_module";
+    case LocationKind::kPythonPackage:
+      return "python_package";
+    case LocationKind::kAutoloadDefsModule:
+      return "autoload_defs_module";
+    case LocationKind::kGrpcServer:
+      return "grpc_server";
+    case LocationKind::kCommand:
+      return "command";
+    case LocationKind::kCodeServer:
+      return "code_server";
   }
   return "unknown";
 }
@@ -27,9 +34,12 @@ bool is_python_kind(LocationKind kind) {
 
 const char* restart_policy_name(RestartPolicy policy) {
   switch (policy) {
-    case RestartPolicy::kAlways: return "always";
-    case RestartPolicy::kOnFailure: return "on-failure";
-    case RestartPolicy::kNever: return "never";
+    case RestartPolicy::kAlways:
+      return "always";
+    case RestartPolicy::kOnFailure:
+      return "on-failure";
+    case RestartPolicy::kNever:
+      return "never";
   }
   return "unknown";
 }

@@ -74,7 +74,7 @@ struct LocationSpec {
   std::string host;  // default "localhost"
   std::optional<int> port;
   std::optional<std::string> socket;
-  bool ssl = false;                                         // grpc_server only
+  bool ssl = false;                                        // grpc_server only
   std::map<std::string, std::string> additional_metadata;  // grpc_server only
 
   // codeloc extensions, valid on every kind that starts a process.

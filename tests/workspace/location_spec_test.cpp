@@ -12,9 +12,9 @@ TEST(SourcePos, FormatsFileLineColumn) {
 
 TEST(LocationSpec, OnlyPythonKindsAndCommandStartProcesses) {
   LocationSpec spec;
-  for (auto kind : {LocationKind::kPythonFile, LocationKind::kPythonModule,
-                    LocationKind::kPythonPackage, LocationKind::kAutoloadDefsModule,
-                    LocationKind::kCommand}) {
+  for (auto kind :
+       {LocationKind::kPythonFile, LocationKind::kPythonModule, LocationKind::kPythonPackage,
+        LocationKind::kAutoloadDefsModule, LocationKind::kCommand}) {
     spec.kind = kind;
     EXPECT_TRUE(spec.starts_process()) << kind_name(kind);
   }

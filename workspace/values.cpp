@@ -1,0 +1,123 @@
+#include "workspace/values.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <csignal>
+#include <cstdlib>
+#include <utility>
+
+namespace codeloc::workspace {
+namespace {
+
+constexpr std::array<std::pair<const char*, int>, 18> kSignals{{
+    {"SIGHUP", SIGHUP},
+    {"SIGINT", SIGINT},
+    {"SIGQUIT", SIGQUIT},
+    {"SIGABRT", SIGABRT},
+    {"SIGKILL", SIGKILL},
+    {"SIGUSR1", SIGUSR1},
+    {"SIGUSR2", SIGUSR2},
+    {"SIGPIPE", SIGPIPE},
+    {"SIGALRM", SIGALRM},
+    {"SIGTERM", SIGTERM},
+    {"SIGCHLD", SIGCHLD},
+    {"SIGCONT", SIGCONT},
+    {"SIGSTOP", SIGSTOP},
+    {"SIGTSTP", SIGTSTP},
+    {"SIGTTIN", SIGTTIN},
+    {"SIGTTOU", SIGTTOU},
+    {"SIGWINCH", SIGWINCH},
+    {"SIGPWR", SIGPWR},
+}};
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text, std::string* error) {
+  auto fail = [&]() -> std::optional<std::chrono::milliseconds> {
+    *error = "expected a duration like 100ms, 30s or 1m, got '" + std::string(text) + "'";
+    return std::nullopt;
+  };
+  std::string s(text);
+  s.erase(std::remove_if(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); }),
+          s.end());
+  if (s.empty()) return fail();
+  std::size_t unit_at = s.find_first_not_of("0123456789.");
+  std::string number = s.substr(0, unit_at);
+  std::string unit = unit_at == std::string::npos ? "s" : s.substr(unit_at);
+  if (number.empty() || std::count(number.begin(), number.end(), '.') > 1) return fail();
+  char* end = nullptr;
+  double value = std::strtod(number.c_str(), &end);
+  if (end != number.c_str() + number.size() || !std::isfinite(value) || value < 0) return fail();
+  double scale;
+  if (unit == "ms") {
+    scale = 1;
+  } else if (unit == "s") {
+    scale = 1000;
+  } else if (unit == "m" || unit == "min") {
+    scale = 60'000;
+  } else if (unit == "h") {
+    scale = 3'600'000;
+  } else {
+    return fail();
+  }
+  double ms = value * scale;
+  if (ms > 1e15) return fail();
+  return std::chrono::milliseconds(static_cast<long long>(std::llround(ms)));
+}
+
+std::string format_duration(std::chrono::milliseconds duration) {
+  auto ms = duration.count();
+  if (ms % 3'600'000 == 0 && ms != 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0 && ms != 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  if (ms > 1000) {
+    std::string s = std::to_string(ms / 1000) + "." + std::to_string(1000 + ms % 1000).substr(1);
+    while (s.back() == '0')
+      s.pop_back();
+    return s + "s";
+  }
+  return std::to_string(ms) + "ms";
+}
+
+std::optional<int> parse_signal(std::string_view text, std::string* error) {
+  int number = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec == std::errc() && ptr == text.data() + text.size()) {
+    if (number > 0 && number < NSIG) return number;
+  } else {
+    std::string name = upper(text);
+    if (name.rfind("SIG", 0) != 0) name = "SIG" + name;
+    for (const auto& [signal_text, value] : kSignals) {
+      if (name == signal_text) return value;
+    }
+  }
+  *error = "expected a signal name like SIGTERM or SIGINT, got '" + std::string(text) + "'";
+  return std::nullopt;
+}
+
+std::string signal_name(int signal) {
+  for (const auto& [text, value] : kSignals) {
+    if (value == signal) return text;
+  }
+  return "SIG" + std::to_string(signal);
+}
+
+std::optional<RestartPolicy> parse_restart_policy(std::string_view text, std::string* error) {
+  if (text == "always") return RestartPolicy::kAlways;
+  if (text == "on-failure") return RestartPolicy::kOnFailure;
+  if (text == "never") return RestartPolicy::kNever;
+  *error = "expected one of always, on-failure, never, got '" + std::string(text) + "'";
+  return std::nullopt;
+}
+
+}  // namespace codeloc::workspace
