@@ -1,37 +1,21 @@
 #include "workspace/values.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
-#include <utility>
+#include <cstring>
 
 namespace codeloc::workspace {
 namespace {
 
-constexpr std::array<std::pair<const char*, int>, 18> kSignals{{
-    {"SIGHUP", SIGHUP},
-    {"SIGINT", SIGINT},
-    {"SIGQUIT", SIGQUIT},
-    {"SIGABRT", SIGABRT},
-    {"SIGKILL", SIGKILL},
-    {"SIGUSR1", SIGUSR1},
-    {"SIGUSR2", SIGUSR2},
-    {"SIGPIPE", SIGPIPE},
-    {"SIGALRM", SIGALRM},
-    {"SIGTERM", SIGTERM},
-    {"SIGCHLD", SIGCHLD},
-    {"SIGCONT", SIGCONT},
-    {"SIGSTOP", SIGSTOP},
-    {"SIGTSTP", SIGTSTP},
-    {"SIGTTIN", SIGTTIN},
-    {"SIGTTOU", SIGTTOU},
-    {"SIGWINCH", SIGWINCH},
-    {"SIGPWR", SIGPWR},
-}};
+// glibc's sigabbrev_np ("TERM" for SIGTERM) names every signal; realtime ones have no name.
+std::string abbreviation(int signal) {
+  const char* abbrev = sigabbrev_np(signal);
+  return abbrev ? abbrev : std::string();
+}
 
 std::string upper(std::string_view text) {
   std::string out(text);
@@ -96,9 +80,9 @@ std::optional<int> parse_signal(std::string_view text, std::string* error) {
     if (number > 0 && number < NSIG) return number;
   } else {
     std::string name = upper(text);
-    if (name.rfind("SIG", 0) != 0) name = "SIG" + name;
-    for (const auto& [signal_text, value] : kSignals) {
-      if (name == signal_text) return value;
+    if (name.rfind("SIG", 0) == 0) name.erase(0, 3);
+    for (int signal = 1; signal < NSIG && !name.empty(); ++signal) {
+      if (abbreviation(signal) == name) return signal;
     }
   }
   *error = "expected a signal name like SIGTERM or SIGINT, got '" + std::string(text) + "'";
@@ -106,10 +90,8 @@ std::optional<int> parse_signal(std::string_view text, std::string* error) {
 }
 
 std::string signal_name(int signal) {
-  for (const auto& [text, value] : kSignals) {
-    if (value == signal) return text;
-  }
-  return "SIG" + std::to_string(signal);
+  std::string abbrev = abbreviation(signal);
+  return "SIG" + (abbrev.empty() ? std::to_string(signal) : abbrev);
 }
 
 std::optional<RestartPolicy> parse_restart_policy(std::string_view text, std::string* error) {

@@ -1,0 +1,122 @@
+// LocationMachine: the supervision rules of one location, as a plain class fed one event at a time
+// (STYLE.md point 8). It owns no process, socket or timer: it asks a LocationDriver to act, and the
+// Asio layer (daemon/location.h) turns exits, answers and timers back into calls here. So restart,
+// backoff, timeout and stop rules are unit-tested without sleeping (tests/daemon/).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "daemon/clock.h"
+#include "daemon/location_state.h"
+#include "workspace/location_spec.h"
+
+namespace codeloc::daemon {
+
+using std::chrono::milliseconds;
+
+// Every supervision setting of one location, resolved (the entry's own, else the daemon's).
+struct SupervisionPolicy {
+  workspace::RestartPolicy restart = workspace::RestartPolicy::kOnFailure;
+  milliseconds backoff_initial{100};
+  milliseconds backoff_max{30'000};
+  milliseconds backoff_reset_after{10'000};
+  milliseconds startup_timeout{60'000};
+  milliseconds stop_timeout{10'000};
+  int stop_signal = 15;  // SIGTERM
+  milliseconds ping_interval{10'000};
+  int ping_misses = 3;  // consecutive unanswered pings that make a hung code server a crash
+};
+
+enum class TimerKind { kStartup, kBackoff, kStopTimeout, kPing };
+
+// What happened when the driver tried to start a child.
+struct LaunchOutcome {
+  enum class Kind {
+    kStarted,        // a child runs
+    kCannotStart,    // configuration problem (no such executable, bad cwd): not worth retrying
+    kTransientFail,  // fork failed, out of fds...: retry with backoff
+  };
+  Kind kind = Kind::kStarted;
+  std::string error;  // why, for the two failures
+};
+
+// The machine's hands. Implemented by the Asio layer, and by a recording fake in tests.
+class LocationDriver {
+ public:
+  virtual ~LocationDriver() = default;
+  // Start a child (new process group, channel, handshake, definitions request). Synchronous: the
+  // outcome says whether a process now runs.
+  virtual LaunchOutcome launch() = 0;
+  // Ask the code server to exit (best effort) and send `signal` to the process group.
+  virtual void terminate(int signal) = 0;
+  // SIGKILL the process group and every remaining descendant. Safe to call when none is left.
+  virtual void kill_all() = 0;
+  // Send one ping; the answer (or its absence within the ping interval) comes back as
+  // LocationMachine::on_ping_result.
+  virtual void send_ping(milliseconds timeout) = 0;
+  // One timer per kind: arming a kind again replaces it; expiry calls LocationMachine::on_timer.
+  virtual void arm_timer(TimerKind kind, milliseconds delay) = 0;
+  virtual void cancel_timer(TimerKind kind) = 0;
+  // Observation only: called after every state change (logging, events, status).
+  virtual void state_changed(LocationState from, LocationState to) = 0;
+};
+
+class LocationMachine {
+ public:
+  // REQUIRES: driver and clock outlive the machine.
+  LocationMachine(SupervisionPolicy policy, LocationDriver* driver, const Clock* clock);
+
+  // Requests from the supervisor and from clients.
+  void start();    // want it running: launches now unless already running or stopping
+  void stop();     // want it stopped: graceful stop with escalation; STOPPED when all is gone
+  void restart();  // stop if running, then start; resets the backoff
+  // A fatal configuration problem (grpc_server entry, ...): LOAD_ERROR with this message.
+  void fail_configuration(const std::string& message);
+
+  // Events from the child.
+  void on_loaded();                                // definitions received
+  void on_load_error(const std::string& message);  // the code server reported a load error
+  void on_exit(ExitStatus status);                 // the group leader exited
+  void on_group_empty();                           // no process of the location is left
+  void on_ping_result(bool answered);
+  void on_timer(TimerKind kind);
+
+  LocationState state() const { return state_; }
+  Clock::TimePoint since() const { return since_; }
+  bool process_alive() const { return leader_alive_ || !group_empty_; }
+  int restarts() const { return restarts_; }
+  const std::optional<ExitStatus>& last_exit() const { return last_exit_; }
+  // The load error, crash reason or configuration problem; empty when none.
+  const std::string& error() const { return error_; }
+  milliseconds next_backoff() const { return backoff_; }
+  const SupervisionPolicy& policy() const { return policy_; }
+  void set_policy(const SupervisionPolicy& policy) { policy_ = policy; }
+
+ private:
+  void launch_now();
+  void crashed(const std::string& reason);
+  void begin_stop();
+  void enter(LocationState next);
+  bool wants_restart_after(const ExitStatus& status) const;
+
+  SupervisionPolicy policy_;
+  LocationDriver* driver_;
+  const Clock* clock_;
+
+  LocationState state_ = LocationState::kStopped;
+  Clock::TimePoint since_;
+  Clock::TimePoint started_at_;
+  bool want_running_ = false;
+  bool leader_alive_ = false;
+  bool group_empty_ = true;
+  bool restart_after_stop_ = false;
+  int restarts_ = 0;
+  int missed_pings_ = 0;
+  milliseconds backoff_;
+  std::optional<ExitStatus> last_exit_;
+  std::string error_;
+};
+
+}  // namespace codeloc::daemon

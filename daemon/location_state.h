@@ -1,0 +1,32 @@
+// The states of a supervised location (../shared/DESIGN.md, "A location's life").
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace codeloc::daemon {
+
+enum class LocationState {
+  kStopped,    // no process; not wanted, or given up on (policy never, clean exit with on-failure)
+  kStarting,   // a child runs and has not delivered definitions yet
+  kLoaded,     // the child serves definitions
+  kLoadError,  // the user's code (or the location's configuration) cannot load; no restart loop
+  kBackoff,    // the child crashed; a restart is due when the backoff timer fires
+  kStopping,   // stop signal sent; waiting until every process of the location is gone
+};
+
+// "STOPPED", "STARTING", ... as shown to users and on the wire.
+const char* state_name(LocationState state);
+
+// How a process ended, as waitpid reported it.
+struct ExitStatus {
+  bool signaled = false;
+  int value = 0;  // the exit code, or the signal number when signaled
+
+  bool clean() const { return !signaled && value == 0; }
+  // "exited with code 3", "killed by SIGKILL".
+  std::string describe() const;
+  bool operator==(const ExitStatus&) const = default;
+};
+
+}  // namespace codeloc::daemon
