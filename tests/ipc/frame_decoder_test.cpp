@@ -1,0 +1,119 @@
+#include "ipc/frame_decoder.h"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace codeloc::ipc {
+namespace {
+
+using Status = FrameDecoder::Status;
+
+// Drains the decoder: frames as strings, "<too large>" for kTooLarge.
+std::vector<std::string> drain(FrameDecoder& decoder) {
+  std::vector<std::string> out;
+  for (;;) {
+    const auto result = decoder.next();
+    if (result.status == Status::kNeedMore) return out;
+    out.emplace_back(result.status == Status::kFrame ? std::string(result.frame) : "<too large>");
+  }
+}
+
+TEST(FrameDecoder, JoinsAFrameSplitAcrossFeeds) {
+  FrameDecoder decoder(100);
+  decoder.feed("{\"a\":");
+  EXPECT_TRUE(drain(decoder).empty());
+  decoder.feed("1}");
+  EXPECT_TRUE(drain(decoder).empty());
+  decoder.feed("\n");
+  EXPECT_EQ(drain(decoder), std::vector<std::string>{"{\"a\":1}"});
+  EXPECT_EQ(decoder.buffered_bytes(), 0u);
+}
+
+TEST(FrameDecoder, SplitsManyFramesInOneFeed) {
+  FrameDecoder decoder(100);
+  decoder.feed("one\ntwo\nthree\nfou");
+  EXPECT_EQ(drain(decoder), (std::vector<std::string>{"one", "two", "three"}));
+  decoder.feed("r\n");
+  EXPECT_EQ(drain(decoder), std::vector<std::string>{"four"});
+}
+
+TEST(FrameDecoder, DropsCarriageReturnBeforeNewline) {
+  FrameDecoder decoder(100);
+  decoder.feed("a\r\nb\r");
+  EXPECT_EQ(drain(decoder), std::vector<std::string>{"a"});
+  decoder.feed("\nc\rd\n");
+  EXPECT_EQ(drain(decoder), (std::vector<std::string>{"b", "c\rd"}));
+}
+
+TEST(FrameDecoder, SkipsEmptyLines) {
+  FrameDecoder decoder(100);
+  decoder.feed("\n\r\n\na\n\n\nb\n");
+  EXPECT_EQ(drain(decoder), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(FrameDecoder, ReportsAnOversizedCompleteLineOnceAndRecovers) {
+  FrameDecoder decoder(4);
+  decoder.feed("12345\nok\n");
+  EXPECT_EQ(drain(decoder), (std::vector<std::string>{"<too large>", "ok"}));
+}
+
+TEST(FrameDecoder, DiscardsAnOversizedLineArrivingInPiecesAndRecovers) {
+  FrameDecoder decoder(4);
+  decoder.feed("123456");
+  EXPECT_EQ(drain(decoder), std::vector<std::string>{"<too large>"});
+  EXPECT_EQ(decoder.buffered_bytes(), 0u);
+  decoder.feed("7890");
+  EXPECT_TRUE(drain(decoder).empty());
+  EXPECT_EQ(decoder.buffered_bytes(), 0u);
+  decoder.feed("xyz\nnext\n");
+  EXPECT_EQ(drain(decoder), std::vector<std::string>{"next"});
+}
+
+TEST(FrameDecoder, AcceptsAFrameOfExactlyTheLimit) {
+  FrameDecoder decoder(4);
+  decoder.feed("1234\n1234\r\n12345\n");
+  EXPECT_EQ(drain(decoder), (std::vector<std::string>{"1234", "1234", "<too large>"}));
+  decoder.feed("1234");
+  EXPECT_TRUE(drain(decoder).empty());
+  decoder.feed("\r");
+  EXPECT_TRUE(drain(decoder).empty());
+  decoder.feed("\n");
+  EXPECT_EQ(drain(decoder), std::vector<std::string>{"1234"});
+}
+
+TEST(FrameDecoder, DecodesALargeFrameFedInSmallChunks) {
+  constexpr std::size_t kSize = 50u << 20;
+  constexpr std::size_t kChunk = 64u << 10;
+  FrameDecoder decoder(kSize);
+  const std::string chunk(kChunk, 'x');
+  std::size_t fed = 0;
+  while (fed < kSize) {
+    const std::size_t n = std::min(kChunk, kSize - fed);
+    decoder.feed(std::string_view(chunk).substr(0, n));
+    fed += n;
+    ASSERT_EQ(decoder.next().status, Status::kNeedMore);
+  }
+  decoder.feed("\nafter\n");
+  const auto result = decoder.next();
+  ASSERT_EQ(result.status, Status::kFrame);
+  EXPECT_EQ(result.frame.size(), kSize);
+  EXPECT_EQ(result.frame.find_first_not_of('x'), std::string_view::npos);
+  EXPECT_EQ(drain(decoder), std::vector<std::string>{"after"});
+}
+
+TEST(FrameDecoder, KeepsMemoryBoundedWhileDiscarding) {
+  FrameDecoder decoder(1024);
+  const std::string chunk(4096, 'x');
+  for (int i = 0; i < 1000; ++i) {
+    decoder.feed(chunk);
+    drain(decoder);
+    ASSERT_LE(decoder.buffered_bytes(), 1024u + chunk.size());
+  }
+  decoder.feed("\n{}\n");
+  EXPECT_EQ(drain(decoder), std::vector<std::string>{"{}"});
+}
+
+}  // namespace
+}  // namespace codeloc::ipc
