@@ -1,0 +1,26 @@
+"""Entry point: ``<python> /path/to/codeloc_server ...`` (or ``python -m codeloc_server``).
+
+Running a directory puts that directory first on ``sys.path``, where its module names (``server``,
+``loader``...) could shadow the user's. So this file imports the package as ``codeloc_server`` from
+its parent directory, then takes both directories off ``sys.path`` before any user code runs; the
+loader then puts the location's working directory first, as Dagster does.
+"""
+
+import os
+import sys
+
+if __package__ in (None, ""):
+    _here = os.path.dirname(os.path.abspath(__file__))
+    _parent = os.path.dirname(_here)
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+    sys.path.insert(0, _parent)
+    try:
+        from codeloc_server.server import main
+    finally:
+        # Every module of the package is imported by now (server imports them all).
+        sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _parent]
+else:
+    from .server import main
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,204 @@
+"""The code server's main loop: reads requests from the channel, answers them in order.
+
+Methods (docs/protocol.md, "Code-server protocol v1"):
+- ``initialize``: answered at once, before any user code is imported.
+- ``definitions.get``: loads the user's code on first use, then serves the cached snapshot bytes;
+  a load error is cached too and reported again (error -32001, data = the load error object).
+- ``ping``: ``{}``.
+- ``shutdown``: ``{}``, then exit 0.
+- anything else: -32601.
+The process exits 0 when the channel reaches end of file. User code may print freely: stdout and
+stderr are not the channel.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any, Callable, Dict, List, Optional, Union
+
+from . import (
+    SERVER_NAME,
+    SERVER_VERSION,
+    SUPPORTED_PROTOCOL_VERSIONS,
+    cli,
+    errors,
+    jsonrpc,
+    loader,
+    snapshot,
+)
+from .channel import Channel, ChannelClosed, Oversized
+from .jsonrpc import RawJson, Request, RpcError
+
+__all__ = ["Server", "main"]
+
+
+def log(message: str) -> None:
+    """One line on stderr, which the daemon logs for the location."""
+    try:
+        sys.stderr.write(f"codeloc-python: {message}\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
+class Server:
+    """Handles requests for one location. ``handle`` is pure dispatch; ``serve`` owns the loop."""
+
+    def __init__(self, options: cli.Options, channel: Channel) -> None:
+        self.options = options
+        self.channel = channel
+        self._result: Optional[RawJson] = None
+        self._load_error: Optional[RpcError] = None
+        self._exit_requested = False
+        self._methods: Dict[str, Callable[[Request], Union[RawJson, Any]]] = {
+            "initialize": self._initialize,
+            "definitions.get": self._definitions_get,
+            "ping": lambda request: {},
+            "shutdown": self._shutdown,
+        }
+
+    # ---- methods ----
+
+    def _initialize(self, request: Request) -> Any:
+        params = request.params if isinstance(request.params, dict) else {}
+        version = params.get("protocol_version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise RpcError(jsonrpc.INVALID_PARAMS, "protocol_version: expected an integer")
+        supported = list(SUPPORTED_PROTOCOL_VERSIONS)
+        if version not in SUPPORTED_PROTOCOL_VERSIONS:
+            raise RpcError(
+                jsonrpc.PROTOCOL_MISMATCH,
+                f"protocol mismatch: the daemon speaks {version}, this code server {supported}",
+                {"supported": supported},
+            )
+        location = params.get("location")
+        if location is not None and location != self.options.location:
+            raise RpcError(
+                jsonrpc.PROTOCOL_MISMATCH,
+                f"location mismatch: the daemon names {location!r}, this code server serves"
+                f" {self.options.location!r}",
+                {"supported": supported, "location": self.options.location},
+            )
+        return {
+            "protocol_version": version,
+            "location": self.options.location,
+            "server": {"name": SERVER_NAME, "version": SERVER_VERSION},
+            "pid": os.getpid(),
+        }
+
+    def _definitions_get(self, request: Request) -> RawJson:
+        if self._result is None and self._load_error is None:
+            self._load()
+        if self._load_error is not None:
+            raise self._load_error
+        assert self._result is not None
+        return self._result
+
+    def _shutdown(self, request: Request) -> Any:
+        self._exit_requested = True
+        return {}
+
+    # ---- loading ----
+
+    def _load(self) -> None:
+        target = self.options.target
+        started = time.monotonic()
+        log(f"loading {target.describe()} for location {self.options.location!r}")
+        try:
+            repository = loader.load_repository(target)
+            snap = snapshot.build(repository, self.options.location)
+            snapshot_text = snapshot.encode(snap)
+            counts = snapshot.summary(snap)
+        except BaseException as error:  # user code may raise anything, SystemExit included
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            data = errors.load_error(error)
+            self._load_error = RpcError(jsonrpc.LOAD_ERROR, errors.summary_line(data), data)
+            log(f"load error: {errors.summary_line(data)}")
+            return
+        self._result = RawJson(f'{{"snapshot":{snapshot_text},"summary":{jsonrpc.dumps(counts)}}}')
+        elapsed = time.monotonic() - started
+        log(
+            f"loaded in {elapsed:.2f}s: "
+            + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+            + f" ({len(snapshot_text)} bytes)"
+        )
+
+    # ---- dispatch ----
+
+    def handle(self, line: Union[bytes, Oversized]) -> Optional[bytes]:
+        """The answer to one line (without newline), or None when none is due."""
+        if isinstance(line, Oversized):
+            log(f"discarded a message of {line.size} bytes (over the limit)")
+            return None
+        try:
+            request = jsonrpc.parse_request(line)
+        except RpcError as error:
+            request_id = error.data.get("id") if isinstance(error.data, dict) else None
+            error.data = None
+            return jsonrpc.error_response(request_id, error)
+        method = self._methods.get(request.method)
+        try:
+            if method is None:
+                raise RpcError(jsonrpc.METHOD_NOT_FOUND, f"method not found: {request.method}")
+            result = method(request)
+        except RpcError as error:
+            return None if request.is_notification else jsonrpc.error_response(request.id, error)
+        except Exception as error:  # a bug in the code server: answer, keep serving
+            log(f"internal error in {request.method}: {errors.summary_line(errors.load_error(error))}")
+            rpc_error = RpcError(jsonrpc.INTERNAL_ERROR, f"internal error: {error}")
+            return None if request.is_notification else jsonrpc.error_response(request.id, rpc_error)
+        return None if request.is_notification else jsonrpc.response(request.id, result)
+
+    def serve(self) -> int:
+        """Serves until shutdown or end of file; returns the exit status (0)."""
+        while not self._exit_requested:
+            line = self.channel.read_message()
+            if line is None:
+                return 0
+            answer = self.handle(line)
+            if answer is not None:
+                try:
+                    self.channel.write_message(answer)
+                except ChannelClosed:
+                    return 0
+        return 0
+
+
+def _exit(status: int) -> None:
+    """Flushes stdout/stderr and ends the process at once: threads or atexit hooks left by user
+    code must not keep a code server alive after shutdown."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(status)
+
+
+def main(argv: List[str]) -> int:
+    """Runs the code server; never returns normally once the channel is open."""
+    try:
+        options = cli.parse(argv)
+    except cli.UsageError as error:
+        log(f"usage: {error}")
+        return 2
+    try:
+        os.fstat(options.channel_fd)
+    except OSError as error:
+        log(f"no channel on fd {options.channel_fd}: {error.strerror}")
+        return 2
+    try:
+        # User code's subprocesses must not hold the channel open (the daemon watches for EOF).
+        os.set_inheritable(options.channel_fd, False)
+    except OSError:
+        pass
+    server = Server(options, Channel(options.channel_fd))
+    try:
+        status = server.serve()
+    except KeyboardInterrupt:
+        status = 130
+    _exit(status)
+    return status
