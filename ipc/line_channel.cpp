@@ -1,0 +1,190 @@
+#include "ipc/line_channel.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <unistd.h>
+
+#include "ipc/channel_error.h"
+
+namespace codeloc::ipc {
+namespace {
+
+// Lines gathered into one write: enough to batch a burst of notifications, few enough that the
+// buffer vector stays small.
+constexpr std::size_t kMaxLinesPerWrite = 64;
+
+}  // namespace
+
+std::shared_ptr<LineChannel> LineChannel::create(Socket socket, const Options& options) {
+  return std::shared_ptr<LineChannel>(new LineChannel(std::move(socket), options));
+}
+
+std::shared_ptr<LineChannel> LineChannel::from_fd(const boost::asio::any_io_executor& executor,
+                                                  int fd, const Options& options,
+                                                  boost::system::error_code& error) {
+  Socket socket(executor);
+  socket.assign(boost::asio::local::stream_protocol(), fd, error);
+  if (error) {
+    ::close(fd);
+    return nullptr;
+  }
+  return create(std::move(socket), options);
+}
+
+LineChannel::LineChannel(Socket socket, const Options& options)
+    : socket_(std::move(socket)),
+      options_(options),
+      decoder_(options.max_frame_bytes),
+      read_buffer_(options.read_chunk_bytes) {}
+
+LineChannel::~LineChannel() = default;
+
+void LineChannel::start(Handlers handlers) {
+  if (started_) return;
+  started_ = true;
+  handlers_ = std::move(handlers);
+  if (state_ == State::kOpen) read_some();
+}
+
+void LineChannel::read_some() {
+  socket_.async_read_some(
+      boost::asio::buffer(read_buffer_),
+      [self = shared_from_this()](const boost::system::error_code& error, std::size_t bytes) {
+        self->on_read(error, bytes);
+      });
+}
+
+void LineChannel::on_read(const boost::system::error_code& error, std::size_t bytes) {
+  if (state_ != State::kOpen) return;
+  if (error) {
+    fail(error);
+    return;
+  }
+  decoder_.feed(std::string_view(read_buffer_.data(), bytes));
+  ++callback_depth_;
+  while (state_ == State::kOpen) {
+    const FrameDecoder::Result result = decoder_.next();
+    if (result.status == FrameDecoder::Status::kNeedMore) break;
+    if (result.status == FrameDecoder::Status::kFrame) {
+      if (handlers_.on_frame) handlers_.on_frame(result.frame);
+    } else if (handlers_.on_too_large) {
+      handlers_.on_too_large();
+    }
+  }
+  --callback_depth_;
+  if (release_pending_) release_handlers();
+  if (state_ == State::kOpen) read_some();
+}
+
+bool LineChannel::send(std::string line) {
+  if (state_ != State::kOpen) return false;
+  line += '\n';
+  if (!queue_.empty() && queued_bytes_ + line.size() > options_.max_queued_bytes) {
+    // Not reported from here: the caller may be iterating over its connections.
+    state_ = State::kClosed;
+    shut_socket();
+    overflow_report_pending_ = true;
+    boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      if (!self->overflow_report_pending_) return;  // close() came first
+      self->overflow_report_pending_ = false;
+      self->report_closed(ChannelErrc::kOutputQueueFull);
+    });
+    return false;
+  }
+  queued_bytes_ += line.size();
+  queue_.push_back(std::move(line));
+  if (!writing_) write_some();
+  return true;
+}
+
+void LineChannel::write_some() {
+  writing_ = true;
+  write_buffers_.clear();
+  for (std::size_t i = 0; i < queue_.size() && i < kMaxLinesPerWrite; ++i) {
+    write_buffers_.push_back(boost::asio::buffer(queue_[i]));
+  }
+  lines_in_flight_ = write_buffers_.size();
+  boost::asio::async_write(socket_, write_buffers_,
+                           [self = shared_from_this()](const boost::system::error_code& error,
+                                                       std::size_t) { self->on_write(error); });
+}
+
+void LineChannel::on_write(const boost::system::error_code& error) {
+  writing_ = false;
+  if (state_ == State::kClosed) return;
+  if (error) {
+    if (state_ == State::kDraining) {
+      shut_socket();
+      state_ = State::kClosed;
+    } else {
+      fail(error);
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < lines_in_flight_; ++i) {
+    queued_bytes_ -= queue_.front().size();
+    queue_.pop_front();
+  }
+  lines_in_flight_ = 0;
+  if (!queue_.empty()) {
+    write_some();
+  } else if (state_ == State::kDraining) {
+    shut_socket();
+    state_ = State::kClosed;
+  }
+}
+
+void LineChannel::fail(const boost::system::error_code& error) {
+  if (state_ != State::kOpen) return;
+  state_ = State::kClosed;
+  shut_socket();
+  report_closed(error);
+}
+
+void LineChannel::report_closed(const boost::system::error_code& error) {
+  auto on_closed = std::move(handlers_.on_closed);
+  release_handlers();
+  if (on_closed) on_closed(error);
+}
+
+void LineChannel::close() {
+  overflow_report_pending_ = false;
+  if (state_ == State::kClosed) {
+    release_handlers();
+    return;
+  }
+  state_ = State::kClosed;
+  shut_socket();
+  release_handlers();
+}
+
+void LineChannel::close_after_flush() {
+  if (state_ == State::kClosed) close();  // cancels a pending overflow report
+  if (state_ != State::kOpen) return;
+  state_ = State::kDraining;
+  release_handlers();
+  if (!writing_) {
+    shut_socket();
+    state_ = State::kClosed;
+  }
+}
+
+void LineChannel::shut_socket() {
+  boost::system::error_code ignored;
+  socket_.shutdown(Socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  queue_.clear();
+  queued_bytes_ = 0;
+  lines_in_flight_ = 0;
+}
+
+void LineChannel::release_handlers() {
+  if (callback_depth_ > 0) {
+    release_pending_ = true;
+    return;
+  }
+  release_pending_ = false;
+  handlers_ = Handlers{};
+}
+
+}  // namespace codeloc::ipc

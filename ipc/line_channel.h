@@ -1,0 +1,114 @@
+// A newline-delimited connection over a Unix stream socket: frames in, lines out, with bounded
+// memory both ways. Runs on one io_context thread; every callback runs on that loop.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "ipc/frame_decoder.h"
+#include "ipc/protocol.h"
+
+namespace codeloc::ipc {
+
+// Ownership: always held by shared_ptr (create / from_fd). Pending reads and writes hold a
+// reference, so the owner may drop its pointer at any time, including inside a callback; after
+// close() the channel calls nothing more and frees its handlers (and what they capture).
+class LineChannel : public std::enable_shared_from_this<LineChannel> {
+ public:
+  using Socket = boost::asio::local::stream_protocol::socket;
+
+  struct Options {
+    std::size_t max_frame_bytes = kDefaultMaxRequestBytes;  // longer incoming lines: on_too_large
+    // Bound on bytes queued for writing. A send() that would pass it closes the channel with
+    // ChannelErrc::kOutputQueueFull; a single line larger than the bound is still accepted when
+    // nothing else is queued, so a reader that keeps up can receive one big snapshot.
+    std::size_t max_queued_bytes = 64u << 20;
+    // Bytes read per loop callback: bounds the work one callback does, so a flooding peer cannot
+    // starve the loop.
+    std::size_t read_chunk_bytes = 64u << 10;
+  };
+
+  struct Handlers {
+    // A complete frame (without its '\n'); the view is valid only during the call.
+    std::function<void(std::string_view frame)> on_frame;
+    // An incoming line went over max_frame_bytes and is being discarded; reading goes on.
+    std::function<void()> on_too_large;
+    // The channel closed itself: boost::asio::error::eof when the peer closed, a socket error,
+    // or ChannelErrc::kOutputQueueFull. Called at most once, and never after close() or
+    // close_after_flush().
+    std::function<void(const boost::system::error_code& error)> on_closed;
+  };
+
+  static std::shared_ptr<LineChannel> create(Socket socket, const Options& options);
+  // Takes ownership of `fd` (one end of a socketpair, or an accepted connection) in every case:
+  // on failure it is closed, `error` is set and nullptr returned.
+  static std::shared_ptr<LineChannel> from_fd(const boost::asio::any_io_executor& executor, int fd,
+                                              const Options& options,
+                                              boost::system::error_code& error);
+
+  ~LineChannel();
+  LineChannel(const LineChannel&) = delete;
+  LineChannel& operator=(const LineChannel&) = delete;
+
+  // Starts reading and delivering frames. Call once. send() works before start().
+  void start(Handlers handlers);
+
+  // Queues `line` followed by '\n'. REQUIRES: `line` holds no '\n'. Returns false when the
+  // channel is closed or this send overflowed the queue (the channel is then closed, and
+  // on_closed(kOutputQueueFull) is posted to the loop, never called from inside send()).
+  bool send(std::string line);
+
+  // Closes at once: queued output is dropped, no callback runs after this returns.
+  void close();
+  // Stops reading, writes what is queued, then closes; no callback runs after this returns.
+  void close_after_flush();
+
+  bool is_open() const { return state_ == State::kOpen; }
+  std::size_t queued_bytes() const { return queued_bytes_; }
+  Socket& socket() { return socket_; }  // e.g. for SO_PEERCRED
+  boost::asio::any_io_executor get_executor() { return socket_.get_executor(); }
+
+ private:
+  enum class State { kOpen, kDraining, kClosed };
+
+  LineChannel(Socket socket, const Options& options);
+
+  void read_some();
+  void on_read(const boost::system::error_code& error, std::size_t bytes);
+  void write_some();
+  void on_write(const boost::system::error_code& error);
+  // The channel decided to close (peer EOF, socket error, overflow): report it once.
+  void fail(const boost::system::error_code& error);
+  void report_closed(const boost::system::error_code& error);
+  void shut_socket();
+  void release_handlers();
+
+  Socket socket_;
+  Options options_;
+  FrameDecoder decoder_;
+  std::vector<char> read_buffer_;
+  Handlers handlers_;
+  State state_ = State::kOpen;
+  bool started_ = false;
+  int callback_depth_ = 0;                // > 0 while a handler runs: handlers must not be freed
+  bool release_pending_ = false;          // close() ran inside a handler: free them when it returns
+  bool overflow_report_pending_ = false;  // send() overflowed; on_closed is posted
+
+  std::deque<std::string> queue_;  // lines with their '\n'; references stay valid on push_back
+  std::size_t queued_bytes_ = 0;
+  std::vector<boost::asio::const_buffer> write_buffers_;
+  std::size_t lines_in_flight_ = 0;  // the first lines_in_flight_ of queue_ are being written
+  bool writing_ = false;
+};
+
+}  // namespace codeloc::ipc

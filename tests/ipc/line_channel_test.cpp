@@ -1,0 +1,222 @@
+#include "ipc/line_channel.h"
+
+#include <string>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include "ipc/channel_error.h"
+#include "tests/ipc/test_loop.h"
+
+namespace codeloc::ipc {
+namespace {
+
+using testing::run_until;
+using testing::socket_pair;
+
+struct Recorder {
+  std::vector<std::string> frames;
+  int too_large = 0;
+  int closed = 0;
+  boost::system::error_code error;
+
+  LineChannel::Handlers handlers() {
+    return {.on_frame = [this](std::string_view f) { frames.emplace_back(f); },
+            .on_too_large = [this] { ++too_large; },
+            .on_closed =
+                [this](const boost::system::error_code& e) {
+                  ++closed;
+                  error = e;
+                }};
+  }
+};
+
+LineChannel::Options small_options() {
+  LineChannel::Options options;
+  options.max_frame_bytes = 1024;
+  options.max_queued_bytes = 64 * 1024;
+  options.read_chunk_bytes = 4096;
+  return options;
+}
+
+class LineChannelTest : public ::testing::Test {
+ protected:
+  boost::asio::io_context io_;
+};
+
+TEST_F(LineChannelTest, RoundTripsLinesBothWays) {
+  auto [sa, sb] = socket_pair(io_);
+  auto a = LineChannel::create(std::move(sa), small_options());
+  auto b = LineChannel::create(std::move(sb), small_options());
+  Recorder ra, rb;
+  a->start(ra.handlers());
+  b->start(rb.handlers());
+  EXPECT_TRUE(a->send(R"({"x":1})"));
+  EXPECT_TRUE(a->send("second"));
+  ASSERT_TRUE(run_until(io_, [&] { return rb.frames.size() == 2; }));
+  EXPECT_EQ(rb.frames, (std::vector<std::string>{R"({"x":1})", "second"}));
+  b->send("back");
+  ASSERT_TRUE(run_until(io_, [&] { return ra.frames.size() == 1; }));
+  EXPECT_EQ(ra.frames[0], "back");
+  EXPECT_EQ(a->queued_bytes(), 0u);
+}
+
+TEST_F(LineChannelTest, JoinsFramesSplitAcrossReads) {
+  auto [sa, raw] = socket_pair(io_);
+  auto a = LineChannel::create(std::move(sa), small_options());
+  Recorder r;
+  a->start(r.handlers());
+  boost::asio::write(raw, boost::asio::buffer(std::string("{\"a\":")));
+  ASSERT_TRUE(run_until(io_, [&] { return io_.poll() == 0; }));
+  EXPECT_TRUE(r.frames.empty());
+  boost::asio::write(raw, boost::asio::buffer(std::string("1}\r\n\nnext\n")));
+  ASSERT_TRUE(run_until(io_, [&] { return r.frames.size() == 2; }));
+  EXPECT_EQ(r.frames, (std::vector<std::string>{"{\"a\":1}", "next"}));
+}
+
+TEST_F(LineChannelTest, ReportsAnOversizedLineAndKeepsTheConnection) {
+  auto [sa, sb] = socket_pair(io_);
+  auto a = LineChannel::create(std::move(sa), small_options());
+  auto b = LineChannel::create(std::move(sb), small_options());
+  Recorder r;
+  b->start(r.handlers());
+  a->send(std::string(10'000, 'x'));
+  a->send("after");
+  ASSERT_TRUE(run_until(io_, [&] { return r.frames.size() == 1; }));
+  EXPECT_EQ(r.too_large, 1);
+  EXPECT_EQ(r.frames[0], "after");
+  EXPECT_EQ(r.closed, 0);
+}
+
+TEST_F(LineChannelTest, ReportsPeerHangupOnceAsEof) {
+  auto [sa, sb] = socket_pair(io_);
+  auto a = LineChannel::create(std::move(sa), small_options());
+  Recorder r;
+  a->start(r.handlers());
+  sb.close();
+  ASSERT_TRUE(run_until(io_, [&] { return r.closed > 0; }));
+  EXPECT_EQ(r.error, boost::asio::error::eof);
+  EXPECT_FALSE(a->is_open());
+  EXPECT_FALSE(a->send("late"));
+  io_.restart();
+  io_.poll();
+  EXPECT_EQ(r.closed, 1);
+}
+
+TEST_F(LineChannelTest, ClosesWithADistinctErrorWhenTheOutputQueueOverflows) {
+  auto [sa, sb] = socket_pair(io_);  // sb is never read
+  auto a = LineChannel::create(std::move(sa), small_options());
+  Recorder r;
+  a->start(r.handlers());
+  const std::string line(1000, 'y');
+  bool overflowed = false;
+  for (int i = 0; i < 100'000 && !overflowed; ++i) {
+    overflowed = !a->send(line);
+    ASSERT_LE(a->queued_bytes(), small_options().max_queued_bytes);
+    if (!overflowed) io_.poll();
+  }
+  ASSERT_TRUE(overflowed);
+  EXPECT_EQ(r.closed, 0);  // reported from the loop, not from inside send()
+  ASSERT_TRUE(run_until(io_, [&] { return r.closed > 0; }));
+  EXPECT_EQ(r.error, make_error_code(ChannelErrc::kOutputQueueFull));
+  EXPECT_EQ(a->queued_bytes(), 0u);
+}
+
+TEST_F(LineChannelTest, AcceptsOneLineLargerThanTheQueueBoundWhenNothingIsQueued) {
+  auto [sa, sb] = socket_pair(io_);
+  auto a = LineChannel::create(std::move(sa), small_options());
+  auto b = LineChannel::create(std::move(sb), LineChannel::Options{});
+  Recorder r;
+  b->start(r.handlers());
+  a->start({});
+  EXPECT_TRUE(a->send(std::string(200'000, 'z')));
+  ASSERT_TRUE(run_until(io_, [&] { return r.frames.size() == 1; }));
+  EXPECT_EQ(r.frames[0].size(), 200'000u);
+}
+
+TEST_F(LineChannelTest, CloseInsideACallbackStopsFurtherCallbacks) {
+  auto [sa, raw] = socket_pair(io_);
+  auto a = LineChannel::create(std::move(sa), small_options());
+  std::vector<std::string> frames;
+  int closed = 0;
+  a->start({.on_frame =
+                [&](std::string_view f) {
+                  frames.emplace_back(f);
+                  a->close();
+                  a.reset();  // the owner may even drop its pointer here
+                },
+            .on_too_large = nullptr,
+            .on_closed = [&](const boost::system::error_code&) { ++closed; }});
+  boost::asio::write(raw, boost::asio::buffer(std::string("one\ntwo\nthree\n")));
+  ASSERT_TRUE(run_until(io_, [&] { return !frames.empty(); }));
+  io_.restart();
+  io_.poll();
+  EXPECT_EQ(frames, std::vector<std::string>{"one"});
+  EXPECT_EQ(closed, 0);
+}
+
+TEST_F(LineChannelTest, CloseAfterFlushWritesQueuedLinesThenCloses) {
+  auto [sa, sb] = socket_pair(io_);
+  auto a = LineChannel::create(std::move(sa), small_options());
+  auto b = LineChannel::create(std::move(sb), small_options());
+  Recorder ra, rb;
+  a->start(ra.handlers());
+  b->start(rb.handlers());
+  a->send("1");
+  a->send("2");
+  a->close_after_flush();
+  EXPECT_FALSE(a->send("3"));
+  ASSERT_TRUE(run_until(io_, [&] { return rb.closed > 0; }));
+  EXPECT_EQ(rb.frames, (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(rb.error, boost::asio::error::eof);
+  EXPECT_EQ(ra.closed, 0);
+}
+
+TEST_F(LineChannelTest, AdoptsARawSocketpairDescriptor) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  boost::system::error_code error;
+  auto a = LineChannel::from_fd(io_.get_executor(), fds[0], small_options(), error);
+  auto b = LineChannel::from_fd(io_.get_executor(), fds[1], small_options(), error);
+  ASSERT_FALSE(error);
+  Recorder r;
+  b->start(r.handlers());
+  a->send("over fd");
+  ASSERT_TRUE(run_until(io_, [&] { return r.frames.size() == 1; }));
+  EXPECT_EQ(r.frames[0], "over fd");
+
+  auto bad = LineChannel::from_fd(io_.get_executor(), -1, small_options(), error);
+  EXPECT_EQ(bad, nullptr);
+  EXPECT_TRUE(error);
+}
+
+TEST_F(LineChannelTest, LetsOtherWorkRunWhileAPeerFloods) {
+  auto [sa, sb] = socket_pair(io_);
+  LineChannel::Options big;
+  big.max_queued_bytes = 8u << 20;
+  auto writer = LineChannel::create(std::move(sa), big);
+  auto reader = LineChannel::create(std::move(sb), small_options());
+  constexpr int kLines = 200'000;
+  int frames = 0;
+  int frames_when_other_work_ran = -1;
+  reader->start({.on_frame =
+                     [&](std::string_view) {
+                       if (++frames == 1) {
+                         boost::asio::post(io_, [&] { frames_when_other_work_ran = frames; });
+                       }
+                     },
+                 .on_too_large = nullptr,
+                 .on_closed = nullptr});
+  writer->start({});
+  for (int i = 0; i < kLines; ++i)
+    ASSERT_TRUE(writer->send("x"));
+  ASSERT_TRUE(run_until(io_, [&] { return frames == kLines; }));
+  EXPECT_GT(frames_when_other_work_ran, 0);
+  EXPECT_LT(frames_when_other_work_ran, kLines / 4);
+}
+
+}  // namespace
+}  // namespace codeloc::ipc
