@@ -1,0 +1,21 @@
+// "Did you mean ...?" for misspelt setting names.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace codeloc::config {
+
+// The candidate closest to word by edit distance (insertions, deletions, substitutions and
+// transpositions, case-insensitive), when it is close enough to be a likely typo: at most a third
+// of word's length, and at most max_distance. Ties go to the earlier candidate.
+std::optional<std::string> nearest_name(std::string_view word,
+                                        const std::vector<std::string_view>& candidates,
+                                        std::size_t max_distance = 3);
+
+// Optimal-string-alignment distance between a and b, ignoring case.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+}  // namespace codeloc::config
