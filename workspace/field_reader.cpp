@@ -93,9 +93,15 @@ SourcePos FieldReader::key_pos(std::string_view key) const {
 
 SourcePos FieldReader::value_pos(std::string_view key) const {
   const auto* entry = find(key);
-  // An empty value ("key:" and nothing) carries the mark of whatever token follows it.
-  if (!entry || entry->second.IsNull()) return key_pos(key);
-  return to_pos(file_, entry->second.Mark());
+  if (!entry) return pos();
+  // An empty value ("key:" and nothing) carries the mark of whatever token follows it, often on
+  // a later line; an explicit null ("~") on the key's line has its own mark.
+  const YAML::Mark key_mark = entry->first.Mark();
+  const YAML::Mark value_mark = entry->second.Mark();
+  if (entry->second.IsNull() && (value_mark.line != key_mark.line || value_mark.line < 0)) {
+    return to_pos(file_, key_mark);
+  }
+  return to_pos(file_, value_mark);
 }
 
 std::string FieldReader::in_where() const {
