@@ -1,0 +1,1 @@
+"""codeloc example location: order analytics."""

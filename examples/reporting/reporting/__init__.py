@@ -1,0 +1,1 @@
+"""codeloc example location: weekly reporting."""
