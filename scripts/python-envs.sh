@@ -23,3 +23,9 @@ make_venv() {
 
 mkdir -p "$build/venvs"
 make_venv test "$root/tests/requirements.txt"
+# The code server's tests (tests/python): a pinned dagster, pytest and dagster-dg-cli (the oracle).
+make_venv dagster "$root/tests/requirements-dagster.txt"
+# The example workspace's locations (examples/), each in its own environment with a package the
+# other lacks; examples/workspace.yaml names their interpreters by paths relative to itself.
+make_venv example-analytics "$root/examples/analytics/requirements.txt"
+make_venv example-reporting "$root/examples/reporting/requirements.txt"
