@@ -122,9 +122,12 @@ def _is_reserved_job(name: str) -> bool:
 
 def _jobs(repository: Any) -> List[Dict[str, Any]]:
     jobs = []
-    for job in repository.get_all_jobs():
-        if _is_reserved_job(job.name):
+    # By name, so the implicit all-assets job (reserved, not reported) is never built: building
+    # it costs seconds for large asset graphs.
+    for name in sorted(repository.job_names):
+        if _is_reserved_job(name):
             continue
+        job = repository.get_job(name)
         layer = job.asset_layer
         jobs.append(
             {
