@@ -204,7 +204,7 @@ void EntryParser::parse_python(const YAML::Node& body, LocationSpec* spec) {
       spec->executable_path = expand_executable(fields, *executable);
     }
     parse_location_name(fields, false, spec);
-    parse_extensions(fields, spec);
+    parse_extension_fields(fields, folder_, spec);
   } else {
     std::string expected = is_file ? "a file path" : "a name";
     out_->push_back({body.IsNull() ? spec->origin : to_pos(file_, body.Mark()),
@@ -289,7 +289,7 @@ void EntryParser::parse_command(const YAML::Node& body, LocationSpec* spec) {
   auto directory = fields.string("working_directory");
   if (directory && !directory->empty()) spec->working_directory = resolve(*directory);
   parse_location_name(fields, true, spec);
-  parse_extensions(fields, spec);
+  parse_extension_fields(fields, folder_, spec);
 }
 
 bool EntryParser::parse_endpoint(FieldReader& fields, LocationSpec* spec) {
@@ -336,10 +336,6 @@ void EntryParser::parse_location_name(FieldReader& fields, bool required, Locati
   } else if (required && name) {
     fields.error("location_name", "must not be empty");
   }
-}
-
-void EntryParser::parse_extensions(FieldReader& fields, LocationSpec* spec) {
-  parse_extension_fields(fields, folder_, spec);
 }
 
 std::filesystem::path EntryParser::resolve(const std::string& path) const {

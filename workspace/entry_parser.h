@@ -40,7 +40,6 @@ class EntryParser {
   void parse_grpc_server(const YAML::Node& body, LocationSpec* spec);
   void parse_command(const YAML::Node& body, LocationSpec* spec);
   void parse_code_server(const YAML::Node& body, LocationSpec* spec);
-  void parse_extensions(FieldReader& fields, LocationSpec* spec);
   // port / socket / host shared by grpc_server and code_server; true when valid.
   bool parse_endpoint(FieldReader& fields, LocationSpec* spec);
   void parse_location_name(FieldReader& fields, bool required, LocationSpec* spec);

@@ -173,9 +173,11 @@ std::optional<bool> FieldReader::boolean(std::string_view key) {
   const auto* entry = find(key);
   if (!entry) return std::nullopt;
   const YAML::Node& value = entry->second;
-  // YAML 1.2 core schema booleans, as Dagster's loader reads them (plus the capitalized forms).
-  static const std::set<std::string> kTrue{"true", "True", "TRUE"};
-  static const std::set<std::string> kFalse{"false", "False", "FALSE"};
+  // The YAML 1.1 booleans, as PyYAML (Dagster's loader) reads them; quoted text is a string.
+  static const std::set<std::string> kTrue{"true", "True", "TRUE", "yes", "Yes",
+                                           "YES",  "on",   "On",   "ON"};
+  static const std::set<std::string> kFalse{"false", "False", "FALSE", "no", "No",
+                                            "NO",    "off",   "Off",   "OFF"};
   if (value.IsScalar() && value.Tag() != "!") {
     if (kTrue.contains(value.Scalar())) return true;
     if (kFalse.contains(value.Scalar())) return false;

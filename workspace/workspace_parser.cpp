@@ -47,10 +47,21 @@ ParseResult WorkspaceParser::parse(std::string_view text, const std::string& fil
   FieldReader top(root, "", file, env_, &out);
   top.check_keys({"load_from"});
   YAML::Node load_from = top.node("load_from");
-  if (top.has("load_from") && !load_from.IsSequence()) {
+  if (load_from.IsSequence()) {
+    parse_entries(load_from, file, folder, &result);
+  } else if (top.has("load_from")) {
     top.error("load_from", "expected a list of locations, got " + describe(load_from));
   }
-  if (top.has("load_from") && load_from.IsSequence()) {
+  sort_by_position(&out);
+  return result;
+}
+
+void WorkspaceParser::parse_entries(const YAML::Node& load_from, const std::string& file,
+                                    const std::filesystem::path& folder,
+                                    ParseResult* result) const {
+  Diagnostics& out = result->diagnostics;
+  // Node access does not throw for the shapes checked above; this is the adapter's safety net.
+  try {
     EntryParser entries(file, folder, env_, &out);
     std::map<std::string, int> first_line;
     for (const YAML::Node& entry : load_from) {
@@ -63,11 +74,11 @@ ParseResult WorkspaceParser::parse(std::string_view text, const std::string& fil
                                                std::to_string(it->second) + ")"});
         continue;
       }
-      result.locations.push_back(std::move(*spec));
+      result->locations.push_back(std::move(*spec));
     }
+  } catch (const YAML::Exception& e) {
+    out.push_back({to_pos(file, e.mark), "YAML error: " + e.msg});
   }
-  sort_by_position(&out);
-  return result;
 }
 
 EnvLookup process_env() {

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <yaml-cpp/yaml.h>
+
 #include "workspace/diagnostic.h"
 #include "workspace/field_reader.h"
 #include "workspace/location_spec.h"
@@ -32,6 +34,10 @@ class WorkspaceParser {
                     const std::filesystem::path& folder) const;
 
  private:
+  // Parses the items of load_from into result, and checks that names are unique.
+  void parse_entries(const YAML::Node& load_from, const std::string& file,
+                     const std::filesystem::path& folder, ParseResult* result) const;
+
   EnvLookup env_;
 };
 

@@ -72,6 +72,17 @@ TEST(ExtensionFields, AcceptsEveryRestartPolicyAndSignalForms) {
             SIGHUP);
 }
 
+TEST(ExtensionFields, BooleansFollowYaml11LikeDagstersLoader) {
+  for (const char* text : {"false", "False", "no", "NO", "off", "Off"}) {
+    auto spec = parse_one(std::string("load_from:\n  - python_module: {module_name: m, "
+                                      "inherit_env: ") +
+                          text + "}\n");
+    EXPECT_FALSE(spec.inherit_env) << text;
+  }
+  EXPECT_TRUE(parse_one("load_from:\n  - grpc_server: {port: 1, ssl: yes}\n").ssl);
+  EXPECT_TRUE(parse_one("load_from:\n  - grpc_server: {port: 1, ssl: ON}\n").ssl);
+}
+
 TEST(ExtensionFields, ReportsBadValuesAtTheirPosition) {
   EXPECT_EQ(
       parse_errors(R"(load_from:
