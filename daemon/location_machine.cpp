@@ -213,9 +213,9 @@ void LocationMachine::crashed(const std::string& reason) {
   if (clock_->now() - started_at_ >= policy_.backoff_reset_after) {
     backoff_ = policy_.backoff_initial;
   }
-  milliseconds delay = backoff_;
+  backoff_delay_ = backoff_;
   backoff_ = std::min(backoff_ * 2, policy_.backoff_max);
-  driver_->arm_timer(TimerKind::kBackoff, delay);
+  driver_->arm_timer(TimerKind::kBackoff, backoff_delay_);
   enter(LocationState::kBackoff);
 }
 

@@ -91,6 +91,8 @@ class LocationMachine {
   // The load error, crash reason or configuration problem; empty when none.
   const std::string& error() const { return error_; }
   milliseconds next_backoff() const { return backoff_; }
+  // In BACKOFF: how long the pending restart waits.
+  milliseconds backoff_delay() const { return backoff_delay_; }
   const SupervisionPolicy& policy() const { return policy_; }
   void set_policy(const SupervisionPolicy& policy) { policy_ = policy; }
 
@@ -115,6 +117,7 @@ class LocationMachine {
   int restarts_ = 0;
   int missed_pings_ = 0;
   milliseconds backoff_;
+  milliseconds backoff_delay_{0};
   std::optional<ExitStatus> last_exit_;
   std::string error_;
 };

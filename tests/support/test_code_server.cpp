@@ -1,1 +1,202 @@
-int main() { return 0; }
+// codeloc_test_server: a code server (protocol v1) with scripted misbehaviours, for the
+// supervision tests. It speaks on fd 3 (CODELOC_CHANNEL_FD) and prints what tests need to know on
+// stdout ("started pid=... location=... cwd=...", "grandchild pid=...").
+//
+//   --crash-after MS       exit with code 3, MS ms after start
+//   --exit-after MS        exit with code 0, MS ms after start
+//   --hang                 never answer anything
+//   --no-pings             answer the handshake and definitions, then ignore pings
+//   --ignore-term          ignore SIGTERM (and `shutdown`)
+//   --grandchild           fork a grandchild that calls setsid(), ignores SIGTERM and sleeps
+//   --load-error           answer definitions.get with a load error
+//   --flood                after loading, write long stdout lines without end
+//   --assets N             put N assets in the snapshot (default 2)
+//   --env NAME             print "env NAME=value" at start (repeatable)
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "ipc/frame_decoder.h"
+#include "ipc/json_rpc.h"
+#include "ipc/protocol.h"
+
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  long crash_after_ms = -1;
+  long exit_after_ms = -1;
+  bool hang = false;
+  bool no_pings = false;
+  bool ignore_term = false;
+  bool grandchild = false;
+  bool load_error = false;
+  bool flood = false;
+  int assets = 2;
+  std::vector<std::string> env;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (arg == "--crash-after")
+      o.crash_after_ms = std::atol(next().c_str());
+    else if (arg == "--exit-after")
+      o.exit_after_ms = std::atol(next().c_str());
+    else if (arg == "--hang")
+      o.hang = true;
+    else if (arg == "--no-pings")
+      o.no_pings = true;
+    else if (arg == "--ignore-term")
+      o.ignore_term = true;
+    else if (arg == "--grandchild")
+      o.grandchild = true;
+    else if (arg == "--load-error")
+      o.load_error = true;
+    else if (arg == "--flood")
+      o.flood = true;
+    else if (arg == "--assets")
+      o.assets = std::atoi(next().c_str());
+    else if (arg == "--env")
+      o.env.push_back(next());
+    else {
+      std::cerr << "codeloc_test_server: unknown option " << arg << "\n";
+      std::exit(2);
+    }
+  }
+  return o;
+}
+
+void write_all(int fd, const std::string& data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n <= 0) std::exit(0);  // the daemon is gone
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+json snapshot(const std::string& location, int assets) {
+  json list = json::array();
+  for (int i = 0; i < assets; ++i)
+    list.push_back({{"key", {"asset_" + std::to_string(i)}}});
+  return {{"location", location}, {"assets", list}, {"jobs", json::array()}};
+}
+
+void start_grandchild() {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setsid();
+    ::signal(SIGTERM, SIG_IGN);
+    std::cout << "grandchild pid=" << ::getpid() << std::endl;
+    for (;;)
+      ::pause();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options = parse(argc, argv);
+  const char* location_env = std::getenv(codeloc::ipc::kEnvLocation);
+  std::string location = location_env ? location_env : "";
+  const char* fd_env = std::getenv(codeloc::ipc::kEnvChannelFd);
+  int fd = fd_env ? std::atoi(fd_env) : codeloc::ipc::kChildChannelFd;
+  if (options.ignore_term) ::signal(SIGTERM, SIG_IGN);
+
+  std::cout << "started pid=" << ::getpid() << " location=" << location
+            << " cwd=" << std::filesystem::current_path().string() << std::endl;
+  for (const auto& name : options.env) {
+    const char* value = std::getenv(name.c_str());
+    std::cout << "env " << name << "=" << (value ? value : "<unset>") << std::endl;
+  }
+  if (options.grandchild) start_grandchild();
+
+  const auto start = Clock::now();
+  auto deadline_of = [&](long ms) { return start + std::chrono::milliseconds(ms); };
+  codeloc::ipc::FrameDecoder decoder(codeloc::ipc::kDefaultMaxRequestBytes);
+  bool loaded = false;
+  std::string flood_line(8000, 'x');
+  for (;;) {
+    int timeout = -1;
+    auto now = Clock::now();
+    for (long ms : {options.crash_after_ms, options.exit_after_ms}) {
+      if (ms < 0) continue;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_of(ms) - now);
+      int left_ms = static_cast<int>(std::max<long>(0, left.count()));
+      timeout = timeout < 0 ? left_ms : std::min(timeout, left_ms);
+    }
+    if (options.flood && loaded) timeout = 0;
+    if (options.crash_after_ms >= 0 && now >= deadline_of(options.crash_after_ms)) return 3;
+    if (options.exit_after_ms >= 0 && now >= deadline_of(options.exit_after_ms)) return 0;
+
+    pollfd pfd{fd, POLLIN, 0};
+    int ready = ::poll(&pfd, 1, timeout);
+    if (options.flood && loaded) std::cout << flood_line << "\n";
+    if (ready <= 0) continue;
+    char buf[65536];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) return 0;  // channel closed: the daemon is done with us
+    decoder.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+    for (auto r = decoder.next(); r.status != codeloc::ipc::FrameDecoder::Status::kNeedMore;
+         r = decoder.next()) {
+      if (r.status != codeloc::ipc::FrameDecoder::Status::kFrame || options.hang) continue;
+      json request = json::parse(r.frame, nullptr, false);
+      if (!request.is_object() || !request.contains("id")) continue;
+      json id = request["id"];
+      std::string method = request.value("method", "");
+      std::string reply;
+      if (method == codeloc::ipc::method::kInitialize) {
+        reply = codeloc::ipc::make_result(
+            id, {{"protocol_version", codeloc::ipc::kCodeServerProtocolVersion},
+                 {"location", location},
+                 {"server", {{"name", "codeloc_test_server"}, {"version", "1"}}},
+                 {"pid", ::getpid()}});
+      } else if (method == codeloc::ipc::method::kDefinitionsGet) {
+        if (options.load_error) {
+          reply = codeloc::ipc::make_error(
+              id, codeloc::ipc::error_code::kLoadError, "ValueError: scripted load error",
+              {{"class_name", "ValueError"},
+               {"message", "scripted load error"},
+               {"stack", json::array({{{"file", "defs.py"},
+                                       {"line", 7},
+                                       {"function", "<module>"},
+                                       {"code", "raise ValueError()"}}})},
+               {"location", {{"file", "defs.py"}, {"line", 7}, {"column", 0}}},
+               {"cause", nullptr}});
+        } else {
+          json result = {{"snapshot", snapshot(location, options.assets)},
+                         {"summary", {{"assets", options.assets}}}};
+          reply = codeloc::ipc::make_result(id, result);
+          loaded = true;
+        }
+      } else if (method == codeloc::ipc::method::kPing) {
+        if (options.no_pings) continue;
+        reply = codeloc::ipc::make_result(id, json::object());
+      } else if (method == codeloc::ipc::method::kShutdown) {
+        write_all(fd, codeloc::ipc::make_result(id, json::object()) + "\n");
+        if (!options.ignore_term) return 0;
+        continue;
+      } else if (method == "echo") {
+        reply = codeloc::ipc::make_result(id, request.value("params", json()));
+      } else {
+        reply = codeloc::ipc::make_error(id, codeloc::ipc::error_code::kMethodNotFound,
+                                         "method not found: " + method);
+      }
+      write_all(fd, reply + "\n");
+    }
+  }
+}

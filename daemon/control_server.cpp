@@ -1,0 +1,244 @@
+#include "daemon/control_server.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <grp.h>
+#include <pwd.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ipc/json_rpc.h"
+#include "ipc/line_channel.h"
+#include "ipc/protocol.h"
+
+namespace codeloc::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+using Socket = boost::asio::local::stream_protocol::socket;
+
+std::optional<gid_t> lookup_group(const std::string& name) {
+  char* end = nullptr;
+  long number = std::strtol(name.c_str(), &end, 10);
+  if (!name.empty() && *end == '\0') return static_cast<gid_t>(number);
+  if (const group* entry = ::getgrnam(name.c_str())) return entry->gr_gid;
+  return std::nullopt;
+}
+
+std::vector<gid_t> supplementary_groups(uid_t uid, gid_t gid) {
+  const passwd* user = ::getpwuid(uid);
+  if (!user) return {};
+  int count = 64;
+  std::vector<gid_t> groups(static_cast<std::size_t>(count));
+  if (::getgrouplist(user->pw_name, gid, groups.data(), &count) < 0) {
+    groups.resize(static_cast<std::size_t>(count));
+    if (::getgrouplist(user->pw_name, gid, groups.data(), &count) < 0) return {};
+  }
+  groups.resize(static_cast<std::size_t>(count));
+  return groups;
+}
+
+// True when something accepts connections at `path`.
+bool someone_answers(const fs::path& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  bool answered = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return answered;
+}
+
+}  // namespace
+
+bool PeerPolicy::allows(uid_t uid, gid_t gid, const std::vector<gid_t>& supplementary) const {
+  if (uid == 0 || uid == owner) return true;
+  if (!group) return false;
+  return gid == *group ||
+         std::find(supplementary.begin(), supplementary.end(), *group) != supplementary.end();
+}
+
+// One client connection: reads frames, dispatches them, writes the answers.
+class ControlServer::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<ipc::LineChannel> channel, ControlServer& server)
+      : channel_(std::move(channel)), server_(server) {}
+
+  void start() {
+    ipc::LineChannel::Handlers handlers;
+    std::weak_ptr<Connection> weak = weak_from_this();
+    handlers.on_frame = [weak](std::string_view frame) {
+      if (auto self = weak.lock()) self->on_frame(frame);
+    };
+    handlers.on_too_large = [weak] {
+      if (auto self = weak.lock()) {
+        self->channel_->send(ipc::make_error(
+            nullptr, ipc::error_code::kMessageTooLarge,
+            "request over the size limit of " +
+                std::to_string(self->server_.settings_.max_request_bytes) + " bytes"));
+      }
+    };
+    handlers.on_closed = [weak](const boost::system::error_code&) {
+      if (auto self = weak.lock()) self->server_.forget(self.get());
+    };
+    channel_->start(std::move(handlers));
+  }
+
+  void close() { channel_->close(); }
+  bool is_open() const { return channel_->is_open(); }
+
+ private:
+  void on_frame(std::string_view frame) {
+    std::weak_ptr<ipc::LineChannel> channel = channel_;
+    server_.methods_.dispatch(frame, server_.context_, [channel](std::string line) {
+      if (auto open = channel.lock()) open->send(std::move(line));
+    });
+  }
+
+  std::shared_ptr<ipc::LineChannel> channel_;
+  ControlServer& server_;
+};
+
+ControlServer::ControlServer(boost::asio::io_context& io, const config::Settings& settings,
+                             Supervisor& supervisor, const Clock& clock)
+    : io_(io), settings_(settings), context_{supervisor, clock, settings.socket, clock.wall_now()} {
+  register_control_methods(methods_);
+  peers_.owner = ::getuid();
+}
+
+ControlServer::~ControlServer() {
+  close();
+}
+
+bool ControlServer::open(std::string* error) {
+  const fs::path& path = settings_.socket;
+  std::optional<gid_t> group;
+  if (settings_.socket_group) {
+    group = lookup_group(*settings_.socket_group);
+    if (!group) {
+      *error = "socket_group '" + *settings_.socket_group + "' is not a known group";
+      return false;
+    }
+    peers_.group = group;
+  }
+  std::error_code ec;
+  if (!fs::exists(path.parent_path(), ec)) {
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) {
+      *error = "cannot create " + path.parent_path().string() +
+               " for the control socket: " + ec.message();
+      return false;
+    }
+    ::chmod(path.parent_path().c_str(), group ? 0750 : 0700);
+    if (group) ::chown(path.parent_path().c_str(), static_cast<uid_t>(-1), *group);
+  }
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      *error = path.string() + " exists and is not a socket; refusing to replace it";
+      return false;
+    }
+    if (someone_answers(path)) {
+      *error = "another codeloc daemon is already serving on " + path.string() +
+               " (stop it first, or choose another --socket)";
+      return false;
+    }
+    spdlog::info("replacing stale control socket {}", path.string());
+    ::unlink(path.c_str());
+  }
+
+  boost::system::error_code bec;
+  acceptor_.emplace(io_);
+  acceptor_->open(boost::asio::local::stream_protocol(), bec);
+  // Bind under a umask that leaves nobody else a window on the new socket before the chmod.
+  mode_t old_mask = ::umask(0177);
+  if (!bec) acceptor_->bind(boost::asio::local::stream_protocol::endpoint(path.string()), bec);
+  ::umask(old_mask);
+  if (!bec) acceptor_->listen(boost::asio::socket_base::max_listen_connections, bec);
+  if (bec) {
+    *error = "cannot listen on " + path.string() + ": " + bec.message();
+    acceptor_.reset();
+    return false;
+  }
+  socket_created_ = true;
+  ::chmod(path.c_str(), settings_.socket_mode);
+  if (group && ::chown(path.c_str(), static_cast<uid_t>(-1), *group) != 0) {
+    spdlog::warn("cannot give {} to group {}: {}", path.string(), *settings_.socket_group,
+                 std::strerror(errno));
+  }
+  accept();
+  return true;
+}
+
+void ControlServer::close() {
+  if (acceptor_) {
+    boost::system::error_code ignored;
+    acceptor_->close(ignored);
+    acceptor_.reset();
+  }
+  for (auto& connection : connections_)
+    connection->close();
+  connections_.clear();
+  if (socket_created_) {
+    ::unlink(settings_.socket.c_str());
+    socket_created_ = false;
+  }
+}
+
+void ControlServer::forget(const Connection* connection) {
+  auto it = std::find_if(connections_.begin(), connections_.end(),
+                         [&](const auto& c) { return c.get() == connection; });
+  if (it == connections_.end()) return;
+  (*it)->close();
+  // The channel may be inside its own callback: release our reference from the loop.
+  boost::asio::post(io_, [keep = std::move(*it)] {});
+  connections_.erase(it);
+}
+
+void ControlServer::accept() {
+  acceptor_->async_accept([this](const boost::system::error_code& ec, Socket socket) {
+    if (ec == boost::asio::error::operation_aborted || !acceptor_) return;
+    if (!ec)
+      on_accepted(std::move(socket));
+    else
+      spdlog::warn("control socket: accept failed: {}", ec.message());
+    accept();
+  });
+}
+
+void ControlServer::on_accepted(Socket socket) {
+  ucred cred{};
+  socklen_t length = sizeof cred;
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0 ||
+      !peers_.allows(cred.uid, cred.gid, supplementary_groups(cred.uid, cred.gid))) {
+    spdlog::warn(
+        "control socket: refused a connection from uid {} pid {} (not the owner, root or "
+        "a member of the socket group)",
+        cred.uid, cred.pid);
+    std::string refusal = ipc::make_error(nullptr, ipc::error_code::kPermissionDenied,
+                                          "permission denied: uid " + std::to_string(cred.uid) +
+                                              " may not use this codeloc daemon") +
+                          "\n";
+    boost::system::error_code ignored;
+    socket.non_blocking(true, ignored);
+    boost::asio::write(socket, boost::asio::buffer(refusal), ignored);
+    socket.close(ignored);
+    return;
+  }
+  ipc::LineChannel::Options options;
+  options.max_frame_bytes = settings_.max_request_bytes;
+  auto connection =
+      std::make_shared<Connection>(ipc::LineChannel::create(std::move(socket), options), *this);
+  connections_.push_back(connection);
+  connection->start();
+}
+
+}  // namespace codeloc::daemon

@@ -1,0 +1,67 @@
+// The control socket: a Unix stream socket where clients send JSON-RPC requests
+// (docs/protocol.md, "Control protocol v1"). It owns the listening socket and the connections;
+// the methods live in daemon/control_methods.h.
+//
+// Socket safety: the socket file is created with the configured mode (default 0600); a stale
+// socket file that nobody answers on is replaced; if a daemon answers, open() fails with a clear
+// error; a path that exists and is not a socket is never removed. Each connection's peer is checked
+// with SO_PEERCRED: the daemon's own user, root, or a member of the configured group.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <sys/types.h>
+
+#include "config/settings.h"
+#include "daemon/control_methods.h"
+#include "ipc/method_table.h"
+
+namespace codeloc::daemon {
+
+// Who may use the socket: pure, so the rule is unit-tested without a second uid.
+struct PeerPolicy {
+  uid_t owner = 0;
+  std::optional<gid_t> group;  // members of this group are allowed too
+  // True for the owner, root, and (when group is set) a peer whose primary gid is the group or
+  // whose supplementary groups (looked up by uid) contain it.
+  bool allows(uid_t uid, gid_t gid, const std::vector<gid_t>& supplementary) const;
+};
+
+class ControlServer {
+ public:
+  // REQUIRES: io, settings, supervisor and clock outlive the server.
+  ControlServer(boost::asio::io_context& io, const config::Settings& settings,
+                Supervisor& supervisor, const Clock& clock);
+  ~ControlServer();
+
+  // Creates the socket and starts accepting. False with *error set when it cannot.
+  bool open(std::string* error);
+  // Stops accepting, closes every connection and removes the socket file.
+  void close();
+
+ private:
+  class Connection;
+
+  void accept();
+  void on_accepted(boost::asio::local::stream_protocol::socket socket);
+
+  boost::asio::io_context& io_;
+  const config::Settings& settings_;
+  ControlContext context_;
+  ipc::MethodTable<ControlContext> methods_;
+  PeerPolicy peers_;
+  std::optional<boost::asio::local::stream_protocol::acceptor> acceptor_;
+  void forget(const Connection* connection);
+
+  std::vector<std::shared_ptr<Connection>> connections_;
+  bool socket_created_ = false;
+};
+
+}  // namespace codeloc::daemon

@@ -1,0 +1,151 @@
+#include "daemon/daemon.h"
+
+#include <cstdlib>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+
+#include "daemon/code_server_locator.h"
+#include "daemon/control_server.h"
+#include "daemon/orphan_sentinel.h"
+#include "daemon/supervisor.h"
+#include "workspace/workspace_loader.h"
+
+namespace codeloc::daemon {
+namespace {
+
+std::optional<workspace::Workspace> load_workspace(const std::vector<std::string>& files) {
+  workspace::WorkspaceLoader loader([](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    return value ? std::optional<std::string>(value) : std::nullopt;
+  });
+  workspace::LoadResult result = loader.load(files);
+  for (const auto& diagnostic : result.diagnostics)
+    spdlog::error("{}", diagnostic.str());
+  return result.workspace;
+}
+
+// Turns signals into supervisor calls. SIGTERM/SIGINT: stop everything, then leave the loop; a
+// second SIGINT: kill at once. SIGHUP: re-read the workspace and apply the diff. SIGCHLD: reap.
+class SignalHandling {
+ public:
+  SignalHandling(boost::asio::io_context& io, Supervisor& supervisor,
+                 std::vector<std::string> files)
+      : io_(io),
+        supervisor_(supervisor),
+        files_(std::move(files)),
+        children_(io, SIGCHLD),
+        control_(io, SIGTERM, SIGINT, SIGHUP) {}
+
+  void start() {
+    wait_children();
+    wait_control();
+  }
+
+ private:
+  void wait_children() {
+    children_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      supervisor_.reap();
+      wait_children();
+    });
+  }
+
+  void wait_control() {
+    control_.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      if (signal == SIGHUP) {
+        reload();
+      } else if (!stopping_) {
+        stopping_ = true;
+        spdlog::info("{} received: stopping every location (Ctrl-C again kills at once)",
+                     signal == SIGINT ? "SIGINT" : "SIGTERM");
+        supervisor_.stop_all([this] {
+          spdlog::info("every location stopped; exiting");
+          children_.cancel();
+          control_.cancel();
+          io_.stop();
+        });
+      } else if (signal == SIGINT) {
+        spdlog::warn("second SIGINT: killing every process now");
+        supervisor_.kill_all_now();
+      }
+      wait_control();
+    });
+  }
+
+  void reload() {
+    spdlog::info("SIGHUP received: reloading the workspace");
+    auto next = load_workspace(files_);
+    if (!next) {
+      spdlog::error("the workspace has errors; nothing was changed");
+      return;
+    }
+    supervisor_.apply(std::move(*next));
+  }
+
+  boost::asio::io_context& io_;
+  Supervisor& supervisor_;
+  std::vector<std::string> files_;
+  boost::asio::signal_set children_;
+  boost::asio::signal_set control_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& options) {
+  // Orphaned descendants of our children are re-parented to us, so we can reap and kill them.
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    spdlog::warn("cannot become a child subreaper; escaped grandchildren may outlive a stop");
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  OrphanSentinel sentinel;
+  if (!sentinel.running()) {
+    spdlog::warn(
+        "cannot start the orphan sentinel; if codeloc is killed, grandchildren of "
+        "locations may outlive it");
+  }
+
+  auto initial = load_workspace(options.workspace_files);
+  if (!initial) {
+    spdlog::error("the workspace has errors; not starting");
+    return 1;
+  }
+
+  LocationOptions location_options;
+  if (auto code_server = locate_code_server()) {
+    location_options.code_server = *code_server;
+  } else {
+    spdlog::warn("codeloc's Python code server was not found; Python locations cannot start");
+  }
+  const config::Settings& settings = options.settings;
+  location_options.default_python = settings.python;
+  location_options.log_ring_lines = settings.log_ring_lines;
+  location_options.log_ring_bytes = settings.log_ring_bytes;
+  location_options.log_line_max_bytes = settings.log_line_max_bytes;
+
+  boost::asio::io_context io;
+  SystemClock clock;
+  ForkExecLauncher launcher;
+  Supervisor supervisor(io, clock, launcher, settings, location_options);
+  ControlServer control(io, settings, supervisor, clock);
+  std::string error;
+  if (!control.open(&error)) {
+    spdlog::error("{}", error);
+    return 1;
+  }
+  SignalHandling signals(io, supervisor, options.workspace_files);
+  signals.start();
+  spdlog::info("codeloc {} serving {} location(s); control socket {}", CODELOC_VERSION,
+               initial->locations.size(), settings.socket.string());
+  supervisor.apply(std::move(*initial));
+  io.run();
+  control.close();
+  return 0;
+}
+
+}  // namespace codeloc::daemon

@@ -1,0 +1,23 @@
+// `codeloc serve`: composes the Supervisor, the control socket and the signal handling on one
+// io_context, runs until a signal stops it, and returns the process exit status. Not a god
+// object: each part is its own class; this file only wires them (STYLE.md, "Traps").
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "config/settings.h"
+
+namespace codeloc::daemon {
+
+struct DaemonOptions {
+  std::vector<std::string> workspace_files;  // -w, in order
+  config::Settings settings;
+};
+
+// Runs the daemon in the foreground. 0 after a clean stop (SIGTERM/SIGINT); 1 when it cannot
+// start (invalid workspace, socket in use), with the reasons logged.
+int run_daemon(const DaemonOptions& options);
+
+}  // namespace codeloc::daemon

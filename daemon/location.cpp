@@ -1,0 +1,409 @@
+#include "daemon/location.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <boost/asio/post.hpp>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon/process_tree.h"
+#include "daemon/time_format.h"
+#include "ipc/protocol.h"
+#include "workspace/values.h"
+
+extern char** environ;
+
+namespace codeloc::daemon {
+namespace {
+
+using workspace::LocationKind;
+
+std::size_t timer_index(TimerKind kind) {
+  return static_cast<std::size_t>(kind);
+}
+
+std::string make_token(const std::string& name, std::uint64_t child_id) {
+  return std::to_string(::getpid()) + "-" + name + "-" + std::to_string(child_id);
+}
+
+// Connects to a Unix socket at once (a Unix connect does not wait on a network).
+int connect_unix(const std::string& path, std::string* error) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    *error = "socket path too long: " + path;
+    return -1;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    *error = "cannot connect to the code server at " + path + ": " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+Location::Location(boost::asio::io_context& io, const Clock& clock, ProcessLauncher& launcher,
+                   LocationObserver& observer, const LocationOptions& options,
+                   workspace::LocationSpec spec, SupervisionPolicy policy)
+    : io_(io),
+      clock_(clock),
+      launcher_(launcher),
+      observer_(observer),
+      options_(options),
+      spec_(std::move(spec)),
+      machine_(policy, this, &clock),
+      timers_{boost::asio::steady_timer(io), boost::asio::steady_timer(io),
+              boost::asio::steady_timer(io), boost::asio::steady_timer(io)},
+      logs_(options.log_ring_lines, options.log_ring_bytes) {}
+
+Location::~Location() {
+  for (auto& timer : timers_)
+    timer.cancel();
+  kill_all();
+  auto close = [](Child& child) {
+    if (child.session) child.session->close();
+    if (child.out) child.out->close();
+    if (child.err) child.err->close();
+  };
+  if (current_) close(*current_);
+  for (auto& child : retired_)
+    close(*child);
+}
+
+void Location::start() {
+  if (spec_.kind == LocationKind::kGrpcServer) {
+    std::string target =
+        spec_.socket ? *spec_.socket : spec_.host + ":" + std::to_string(spec_.port.value_or(0));
+    std::string message =
+        "grpc_server locations speak Dagster's gRPC API, which codeloc does not serve (" + target +
+        "); load the code itself with python_file/python_module, or run a server that speaks "
+        "codeloc's protocol and attach to it with a code_server: entry";
+    error_ = LocationError{message, {{"message", message}}};
+    machine_.fail_configuration(message);
+    return;
+  }
+  machine_.start();
+}
+
+void Location::stop() {
+  machine_.stop();
+}
+
+void Location::restart() {
+  machine_.restart();
+}
+
+void Location::replace(workspace::LocationSpec spec, SupervisionPolicy policy) {
+  spec_ = std::move(spec);
+  machine_.set_policy(policy);
+  if (spec_.kind == LocationKind::kGrpcServer) {
+    stop();
+    start();
+  } else {
+    machine_.restart();
+  }
+}
+
+std::optional<pid_t> Location::pid() const {
+  if (current_ && current_->pid > 0 && !current_->exited) return current_->pid;
+  return std::nullopt;
+}
+
+bool Location::processes_gone(const Child& child) {
+  if (child.pid <= 0) return child.exited;  // an attached code server: gone once closed
+  return child.exited && location_processes(child.pid, child.token).empty();
+}
+
+bool Location::all_processes_gone() const {
+  if (current_ && !processes_gone(*current_)) return false;
+  for (const auto& child : retired_) {
+    if (!processes_gone(*child)) return false;
+  }
+  return true;
+}
+
+bool Location::on_reaped(pid_t pid, ExitStatus status) {
+  if (current_ && current_->pid == pid) {
+    current_->exited = true;
+    machine_.on_exit(status);
+    return true;
+  }
+  for (auto& child : retired_) {
+    if (child->pid == pid) {
+      child->exited = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+void Location::check_processes_gone() {
+  std::erase_if(retired_,
+                [](const std::unique_ptr<Child>& child) { return processes_gone(*child); });
+  if (current_ && current_->exited && !current_->reported_gone && processes_gone(*current_)) {
+    current_->reported_gone = true;
+    machine_.on_group_empty();
+  }
+}
+
+std::vector<std::string> Location::child_argv() const {
+  if (spec_.kind == LocationKind::kCommand) return spec_.argv;
+  std::vector<std::string> argv{spec_.executable_path.value_or(options_.default_python),
+                                options_.code_server.string(), "--location", spec_.name};
+  switch (spec_.kind) {
+    case LocationKind::kPythonFile:
+      argv.insert(argv.end(), {"--python-file", spec_.target});
+      break;
+    case LocationKind::kPythonModule:
+      argv.insert(argv.end(), {"--module", spec_.target});
+      break;
+    case LocationKind::kPythonPackage:
+      argv.insert(argv.end(), {"--package", spec_.target});
+      break;
+    case LocationKind::kAutoloadDefsModule:
+      argv.insert(argv.end(), {"--autoload-defs-module", spec_.target});
+      break;
+    default:
+      break;
+  }
+  if (spec_.attribute) argv.insert(argv.end(), {"--attribute", *spec_.attribute});
+  if (!spec_.working_directory.empty()) {
+    argv.insert(argv.end(), {"--working-directory", spec_.working_directory.string()});
+  }
+  return argv;
+}
+
+LaunchSpec Location::launch_spec(const std::string& token) const {
+  LaunchSpec launch;
+  launch.argv = child_argv();
+  launch.working_directory = spec_.working_directory;
+  std::map<std::string, std::string> env;
+  if (spec_.inherit_env) {
+    for (char** entry = environ; entry && *entry; ++entry) {
+      std::string_view text(*entry);
+      std::size_t eq = text.find('=');
+      if (eq != std::string_view::npos) env[std::string(text.substr(0, eq))] = text.substr(eq + 1);
+    }
+  }
+  if (workspace::is_python_kind(spec_.kind)) env["PYTHONUNBUFFERED"] = "1";
+  for (const auto& [key, value] : spec_.env)
+    env[key] = value;
+  env[ipc::kEnvLocation] = spec_.name;
+  env[ipc::kEnvChannelFd] = std::to_string(ipc::kChildChannelFd);
+  env[ipc::kEnvProtocol] = std::to_string(ipc::kCodeServerProtocolVersion);
+  env[kEnvInstance] = token;
+  for (const auto& [key, value] : env)
+    launch.env.push_back(key + "=" + value);
+  return launch;
+}
+
+void Location::retire_current() {
+  if (!current_) return;
+  if (current_->session) current_->session->close();
+  current_->session.reset();
+  if (!processes_gone(*current_)) retired_.push_back(std::move(current_));
+  current_.reset();
+}
+
+LaunchOutcome Location::launch() {
+  retire_current();
+  auto child = std::make_unique<Child>();
+  child->id = next_child_id_++;
+  child->token = make_token(spec_.name, child->id);
+  std::uint64_t id = child->id;
+
+  CodeServerSession::Callbacks callbacks;
+  callbacks.on_definitions = [this, id](Snapshot snapshot) {
+    if (!is_current(id)) return;
+    std::string old_version = snapshot_ ? snapshot_->version : "";
+    snapshot_ = std::move(snapshot);
+    error_.reset();
+    machine_.on_loaded();
+    if (old_version != snapshot_->version) observer_.location_definitions(*this, old_version);
+  };
+  callbacks.on_load_error = [this, id](LocationError error) {
+    if (!is_current(id)) return;
+    std::string message = error.message;
+    error_ = std::move(error);
+    machine_.on_load_error(message);
+  };
+  callbacks.on_closed = [this, id]() {
+    // An attached code server has no process: a closed connection is its exit.
+    if (!is_current(id) || current_->pid > 0) return;
+    current_->exited = true;
+    machine_.on_exit(ExitStatus{false, 1});
+    check_processes_gone();
+  };
+
+  int channel[2];
+  if (spec_.kind == LocationKind::kCodeServer) {
+    std::string error;
+    int fd = spec_.socket ? connect_unix(*spec_.socket, &error) : -1;
+    if (!spec_.socket) error = "code_server over TCP (host/port) is not supported yet; use socket";
+    if (fd < 0) return {LaunchOutcome::Kind::kTransientFail, error};
+    child->session = CodeServerSession::create(io_.get_executor(), fd, spec_.name,
+                                               options_.max_message_bytes, std::move(callbacks));
+  } else {
+    if (workspace::is_python_kind(spec_.kind) && options_.code_server.empty()) {
+      return {LaunchOutcome::Kind::kCannotStart,
+              "codeloc's Python code server was not found; set CODELOC_CODE_SERVER to the "
+              "codeloc_server directory"};
+    }
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
+      return {LaunchOutcome::Kind::kTransientFail,
+              std::string("socketpair: ") + std::strerror(errno)};
+    }
+    UniqueFd child_end(channel[1]);
+    LaunchSpec launch = launch_spec(child->token);
+    launch.channel_fd = child_end.get();
+    LaunchResult result = launcher_.launch(launch);
+    if (result.kind != LaunchOutcome::Kind::kStarted) {
+      ::close(channel[0]);
+      return {result.kind, result.error};
+    }
+    child->pid = result.child.pid;
+    pid_t pid = child->pid;
+    child->out =
+        OutputPump::start(io_, std::move(result.child.stdout_fd), options_.log_line_max_bytes,
+                          [this, id, pid](std::string_view text, bool truncated) {
+                            on_line(id, pid, OutputStream::kStdout, text, truncated);
+                          });
+    child->err =
+        OutputPump::start(io_, std::move(result.child.stderr_fd), options_.log_line_max_bytes,
+                          [this, id, pid](std::string_view text, bool truncated) {
+                            on_line(id, pid, OutputStream::kStderr, text, truncated);
+                          });
+    child->session = CodeServerSession::create(io_.get_executor(), channel[0], spec_.name,
+                                               options_.max_message_bytes, std::move(callbacks));
+  }
+  current_ = std::move(child);
+  if (current_->session) current_->session->load(machine_.policy().startup_timeout);
+  return {LaunchOutcome::Kind::kStarted, ""};
+}
+
+void Location::terminate(int signal) {
+  if (!current_) return;
+  if (current_->session) current_->session->shutdown();
+  if (current_->pid > 0) {
+    if (!current_->exited) ::kill(-current_->pid, signal);
+    return;
+  }
+  // Attached code server: closing the connection is the whole stop.
+  current_->session->close();
+  current_->exited = true;
+  boost::asio::post(io_, [this, id = current_->id] {
+    if (!is_current(id)) return;
+    machine_.on_exit(ExitStatus{});
+    check_processes_gone();
+  });
+}
+
+void Location::kill_all() {
+  auto kill_child = [](const Child& child) {
+    if (child.pid <= 0) return;
+    ::kill(-child.pid, SIGKILL);
+    for (pid_t pid : location_processes(child.pid, child.token))
+      ::kill(pid, SIGKILL);
+  };
+  if (current_) kill_child(*current_);
+  for (const auto& child : retired_)
+    kill_child(*child);
+}
+
+void Location::send_ping(milliseconds timeout) {
+  if (!current_ || !current_->session) {
+    machine_.on_ping_result(false);
+    return;
+  }
+  current_->session->ping(timeout, [this, id = current_->id](bool answered) {
+    if (is_current(id)) machine_.on_ping_result(answered);
+  });
+}
+
+void Location::arm_timer(TimerKind kind, milliseconds delay) {
+  std::size_t index = timer_index(kind);
+  std::uint64_t generation = ++timer_generation_[index];
+  timers_[index].expires_after(delay);
+  timers_[index].async_wait([this, kind, index, generation](const boost::system::error_code& ec) {
+    if (ec || timer_generation_[index] != generation) return;
+    machine_.on_timer(kind);
+  });
+}
+
+void Location::cancel_timer(TimerKind kind) {
+  std::size_t index = timer_index(kind);
+  ++timer_generation_[index];
+  timers_[index].cancel();
+}
+
+void Location::state_changed(LocationState from, LocationState to) {
+  if (to == LocationState::kStopped) snapshot_.reset();
+  if (to != LocationState::kLoadError && !machine_.error().empty() && error_ &&
+      error_->message != machine_.error()) {
+    error_.reset();
+  }
+  observer_.location_state_changed(*this, from, to);
+}
+
+void Location::on_line(std::uint64_t, pid_t pid, OutputStream stream, std::string_view text,
+                       bool truncated) {
+  LogLine line;
+  line.time = clock_.wall_now();
+  line.stream = stream;
+  line.pid = pid;
+  line.truncated = truncated;
+  line.text = std::string(text);
+  logs_.push(std::move(line));
+  observer_.location_output(*this, logs_.tail(1).front());
+}
+
+nlohmann::json Location::status_json() const {
+  nlohmann::json status;
+  status["name"] = spec_.name;
+  status["kind"] = workspace::kind_name(spec_.kind);
+  status["state"] = state_name(machine_.state());
+  auto running = pid();
+  status["pid"] = running ? nlohmann::json(*running) : nlohmann::json(nullptr);
+  status["restarts"] = machine_.restarts();
+  auto since_wall =
+      clock_.wall_now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                              clock_.now() - machine_.since());
+  status["since"] = iso8601(since_wall);
+  if (const auto& exit = machine_.last_exit()) {
+    status["last_exit"] = exit->signaled
+                              ? nlohmann::json{{"signal", workspace::signal_name(exit->value)}}
+                              : nlohmann::json{{"code", exit->value}};
+  } else {
+    status["last_exit"] = nullptr;
+  }
+  if (machine_.error().empty()) {
+    status["error"] = nullptr;
+  } else if (error_ && error_->message == machine_.error()) {
+    status["error"] = error_->detail;
+  } else {
+    status["error"] = {{"message", machine_.error()}};
+  }
+  status["definitions_version"] =
+      snapshot_ ? nlohmann::json(snapshot_->version) : nlohmann::json(nullptr);
+  return status;
+}
+
+void Location::call(const std::string& method, const nlohmann::json& params,
+                    std::chrono::milliseconds timeout, std::function<void(ipc::RpcReply)> done) {
+  if (!current_ || !current_->session || current_->exited) {
+    done(ipc::RpcReply::failure(
+        ipc::RpcError(ipc::error_code::kLocationUnavailable,
+                      "location '" + spec_.name + "' has no running code server")));
+    return;
+  }
+  current_->session->call(method, params, timeout, std::move(done));
+}
+
+}  // namespace codeloc::daemon

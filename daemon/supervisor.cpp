@@ -1,0 +1,243 @@
+#include "daemon/supervisor.h"
+
+#include <algorithm>
+#include <cerrno>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+
+#include "workspace/values.h"
+
+namespace codeloc::daemon {
+namespace {
+
+// A child may write this many lines per second to the daemon's log (bursts up to kOutputBurst);
+// the rest only reach the location's ring buffer, and a line says how many were held back.
+constexpr double kOutputLinesPerSecond = 200;
+constexpr double kOutputBurst = 1000;
+constexpr auto kRecheckInterval = std::chrono::milliseconds(250);
+
+}  // namespace
+
+Supervisor::Supervisor(boost::asio::io_context& io, const Clock& clock, ProcessLauncher& launcher,
+                       const config::Settings& settings, LocationOptions options)
+    : io_(io),
+      clock_(clock),
+      launcher_(launcher),
+      settings_(settings),
+      options_(std::move(options)),
+      recheck_(io) {}
+
+Supervisor::~Supervisor() = default;
+
+SupervisionPolicy Supervisor::policy_for(const workspace::LocationSpec& spec) const {
+  config::RestartSettings restart = settings_.restart_for(spec.restart);
+  SupervisionPolicy policy;
+  policy.restart = restart.policy;
+  policy.backoff_initial = restart.backoff_initial;
+  policy.backoff_max = restart.backoff_max;
+  policy.backoff_reset_after = restart.backoff_reset_after;
+  policy.startup_timeout = restart.startup_timeout;
+  policy.stop_timeout = restart.stop_timeout;
+  policy.stop_signal = restart.stop_signal;
+  policy.ping_interval = settings_.ping_interval;
+  policy.ping_misses = static_cast<int>(settings_.ping_misses);
+  return policy;
+}
+
+std::unique_ptr<Location> Supervisor::make_location(workspace::LocationSpec spec) {
+  SupervisionPolicy policy = policy_for(spec);
+  LocationObserver& observer = *this;
+  return std::make_unique<Location>(io_, clock_, launcher_, observer, options_, std::move(spec),
+                                    policy);
+}
+
+void Supervisor::apply(workspace::Workspace next) {
+  workspace::WorkspaceDiff diff = workspace::diff(workspace_, next);
+  if (!applied_) {
+    // The first workspace: everything is "added".
+    diff = workspace::diff(workspace::Workspace{}, next);
+  }
+  applied_ = true;
+  for (const auto& name : diff.removed) {
+    auto it = std::find_if(locations_.begin(), locations_.end(),
+                           [&](const auto& location) { return location->name() == name; });
+    if (it == locations_.end()) continue;
+    spdlog::info("{}: removed from the workspace, stopping", name);
+    (*it)->stop();
+    removing_.push_back(std::move(*it));
+    locations_.erase(it);
+  }
+  for (const auto& change : diff.changed) {
+    if (Location* location = find(change.name)) {
+      std::string fields;
+      for (const auto& field : change.fields)
+        fields += (fields.empty() ? "" : ", ") + field;
+      spdlog::info("{}: changed ({}), restarting", change.name, fields);
+      const workspace::LocationSpec* spec = next.find(change.name);
+      location->replace(*spec, policy_for(*spec));
+    }
+  }
+  // Keep the workspace's order: rebuild the list, creating the added locations in place.
+  std::vector<std::unique_ptr<Location>> ordered;
+  std::vector<Location*> added;
+  for (const auto& spec : next.locations) {
+    auto it = std::find_if(locations_.begin(), locations_.end(), [&](const auto& location) {
+      return location && location->name() == spec.name;
+    });
+    if (it != locations_.end()) {
+      ordered.push_back(std::move(*it));
+    } else {
+      ordered.push_back(make_location(spec));
+      added.push_back(ordered.back().get());
+    }
+  }
+  locations_ = std::move(ordered);
+  workspace_ = std::move(next);
+  for (Location* location : added)
+    location->start();
+  for (auto* listener : listeners_)
+    listener->workspace_applied(diff);
+  settle();
+}
+
+void Supervisor::stop_all(std::function<void()> done) {
+  stopping_all_ = true;
+  on_all_stopped_ = std::move(done);
+  for (auto& location : locations_)
+    location->stop();
+  for (auto& location : removing_)
+    location->stop();
+  settle();
+}
+
+void Supervisor::kill_all_now() {
+  for (auto& location : locations_)
+    location->kill_now();
+  for (auto& location : removing_)
+    location->kill_now();
+}
+
+void Supervisor::reap() {
+  int status = 0;
+  pid_t pid;
+  while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+    ExitStatus exit{WIFSIGNALED(status),
+                    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)};
+    bool owned = false;
+    for (auto& location : locations_) {
+      if ((owned = location->on_reaped(pid, exit))) break;
+    }
+    for (auto& location : removing_) {
+      if (!owned && (owned = location->on_reaped(pid, exit))) break;
+    }
+    if (!owned) spdlog::debug("reaped orphan process {} ({})", pid, exit.describe());
+  }
+  for (auto& location : locations_)
+    location->check_processes_gone();
+  for (auto& location : removing_)
+    location->check_processes_gone();
+  settle();
+}
+
+void Supervisor::settle() {
+  std::erase_if(removing_, [](const std::unique_ptr<Location>& location) {
+    return location->state() == LocationState::kStopped && location->all_processes_gone();
+  });
+  bool waiting = !removing_.empty();
+  bool all_stopped = removing_.empty();
+  for (const auto& location : locations_) {
+    bool gone = location->all_processes_gone();
+    if (!gone) waiting = true;
+    if (location->state() != LocationState::kStopped || !gone) all_stopped = false;
+  }
+  if (stopping_all_ && all_stopped && on_all_stopped_) {
+    auto done = std::move(on_all_stopped_);
+    on_all_stopped_ = nullptr;
+    done();
+    return;
+  }
+  // Processes that died but were not the daemon's children raise no SIGCHLD here: look again
+  // shortly while something is on its way out.
+  bool dying = false;
+  for (const auto& location : locations_) {
+    LocationState state = location->state();
+    if (!location->all_processes_gone() && !location->pid()) dying = true;
+    if (state == LocationState::kStopping) dying = true;
+  }
+  if ((dying || !removing_.empty()) && waiting && !recheck_armed_) {
+    recheck_armed_ = true;
+    recheck_.expires_after(kRecheckInterval);
+    recheck_.async_wait([this](const boost::system::error_code& ec) {
+      recheck_armed_ = false;
+      if (!ec) reap();
+    });
+  }
+}
+
+Location* Supervisor::find(const std::string& name) {
+  for (auto& location : locations_) {
+    if (location->name() == name) return location.get();
+  }
+  return nullptr;
+}
+
+std::vector<const Location*> Supervisor::locations() const {
+  std::vector<const Location*> out;
+  for (const auto& location : locations_)
+    out.push_back(location.get());
+  return out;
+}
+
+void Supervisor::location_state_changed(const Location& location, LocationState from,
+                                        LocationState to) {
+  const std::string& name = location.name();
+  auto pid = location.pid();
+  std::string pid_text = pid ? " (pid " + std::to_string(*pid) + ")" : "";
+  const std::string& reason = location.machine().error();
+  switch (to) {
+    case LocationState::kLoadError:
+      spdlog::error("{}: {} -> LOAD_ERROR: {}", name, state_name(from), reason);
+      break;
+    case LocationState::kBackoff:
+      spdlog::warn("{}: {} -> BACKOFF: {}; restarting in {}", name, state_name(from), reason,
+                   workspace::format_duration(location.machine().backoff_delay()));
+      break;
+    case LocationState::kStopped:
+      if (!reason.empty() && from != LocationState::kStopping) {
+        spdlog::warn("{}: {} -> STOPPED: {}", name, state_name(from), reason);
+      } else {
+        spdlog::info("{}: {} -> STOPPED", name, state_name(from));
+      }
+      break;
+    default:
+      spdlog::info("{}: {} -> {}{}", name, state_name(from), state_name(to), pid_text);
+  }
+  for (auto* listener : listeners_)
+    listener->state_changed(location, from, to);
+  // A state change may complete a shutdown or a removal; settle once the current event is done.
+  boost::asio::post(io_, [this] { settle(); });
+}
+
+void Supervisor::location_output(const Location& location, const LogLine& line) {
+  auto [it, inserted] =
+      output_limits_.try_emplace(location.name(), kOutputLinesPerSecond, kOutputBurst);
+  RateLimiter& limiter = it->second;
+  if (limiter.allow(clock_.now())) {
+    if (std::uint64_t held = limiter.take_refused()) {
+      spdlog::warn("[{}] {} lines not logged here (rate limit); `codeloc logs {}` has the latest",
+                   location.name(), held, location.name());
+    }
+    spdlog::info("[{}] {}{}", location.name(), line.text, line.truncated ? " [truncated]" : "");
+  }
+  for (auto* listener : listeners_)
+    listener->output(location, line);
+}
+
+void Supervisor::location_definitions(const Location& location, const std::string& old_version) {
+  for (auto* listener : listeners_)
+    listener->definitions_changed(location, old_version);
+}
+
+}  // namespace codeloc::daemon
