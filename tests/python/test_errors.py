@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from conftest import load, load_error
+from harness import load, load_error
 
 
 def test_syntax_error_points_at_users_file(start_server, project):

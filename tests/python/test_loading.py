@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, asset_keys, load, load_error
+from harness import REPO, asset_keys, load, load_error
 
 ASSETS = """
 import dagster as dg

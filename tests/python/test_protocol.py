@@ -6,7 +6,7 @@ import json
 import os
 import time
 
-from conftest import CodeServer
+from harness import CodeServer
 
 SIMPLE = """
 import dagster as dg

@@ -10,7 +10,7 @@ import time
 
 import dagster
 
-from conftest import load
+from harness import load
 
 RICH = """
 import enum

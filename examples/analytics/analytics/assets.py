@@ -3,7 +3,7 @@
 from importlib.metadata import version
 
 import dagster as dg
-import tabulate  # only this location's environment has it
+import inflection  # only this location's environment has it
 
 from .resources import WarehouseResource
 
@@ -23,11 +23,14 @@ def raw_customers() -> list:
     kinds={"python"},
     tags={"tier": "gold"},
     code_version="1",
-    metadata={"tabulate_version": version("tabulate"), "owner_url": dg.MetadataValue.url("https://example.com/analytics")},
+    metadata={"inflection_version": version("inflection"), "owner_url": dg.MetadataValue.url("https://example.com/analytics")},
 )
 def orders_report(raw_orders: list, raw_customers: list) -> str:
-    """A plain-text report of the orders, rendered with tabulate."""
-    return tabulate.tabulate(raw_orders, headers="keys")
+    """A plain-text report of the orders, with headings by inflection."""
+    names = {c["name"] for c in raw_customers}
+    lines = [inflection.titleize("orders_report")]
+    lines += [f"{o['id']}: {o['customer']} {o['amount']:.2f}" for o in raw_orders if o["customer"] in names]
+    return "\n".join(lines)
 
 
 @dg.asset(

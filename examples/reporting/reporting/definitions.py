@@ -9,11 +9,7 @@ from importlib.metadata import version
 import dagster as dg
 import humanize  # only this location's environment has it
 
-
-class MailerResource(dg.ConfigurableResource):
-    """Where digests are sent."""
-
-    sender: str = "reports@example.com"
+from reporting.resources import MailerResource
 
 
 @dg.asset(group_name="sources", kinds={"csv"})
