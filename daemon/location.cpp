@@ -270,16 +270,15 @@ LaunchOutcome Location::launch() {
     }
     child->pid = result.child.pid;
     pid_t pid = child->pid;
-    child->out =
-        OutputPump::start(io_, std::move(result.child.stdout_fd), options_.log_line_max_bytes,
-                          [this, id, pid](std::string_view text, bool truncated) {
-                            on_line(id, pid, OutputStream::kStdout, text, truncated);
-                          });
-    child->err =
-        OutputPump::start(io_, std::move(result.child.stderr_fd), options_.log_line_max_bytes,
-                          [this, id, pid](std::string_view text, bool truncated) {
-                            on_line(id, pid, OutputStream::kStderr, text, truncated);
-                          });
+    auto pump = [&](UniqueFd fd, OutputStream stream) -> std::shared_ptr<OutputPump> {
+      if (!fd) return nullptr;
+      return OutputPump::start(io_, std::move(fd), options_.log_line_max_bytes,
+                               [this, id, pid, stream](std::string_view text, bool truncated) {
+                                 on_line(id, pid, stream, text, truncated);
+                               });
+    };
+    child->out = pump(std::move(result.child.stdout_fd), OutputStream::kStdout);
+    child->err = pump(std::move(result.child.stderr_fd), OutputStream::kStderr);
     child->session = CodeServerSession::create(io_.get_executor(), channel[0], spec_.name,
                                                options_.max_message_bytes, std::move(callbacks));
   }

@@ -125,11 +125,18 @@ class Daemon:
             cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=self.log_file,
             stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
         OWNED_PIDS.add(self.proc.pid)
-        wait_for(lambda: self.socket.exists() or self.proc.poll() is not None,
-                 "the control socket")
+        wait_for(lambda: self.answers() or self.proc.poll() is not None,
+                 "the daemon to answer on its control socket")
         if self.proc.poll() is not None:
             raise AssertionError(f"the daemon exited with {self.proc.returncode}:\n{self.log()}")
         return self
+
+    def answers(self) -> bool:
+        """True once this daemon (not a stale socket, not another daemon) answers daemon.info."""
+        try:
+            return self.rpc("daemon.info")["result"]["pid"] == self.proc.pid
+        except (OSError, KeyError, ConnectionError, ValueError):
+            return False
 
     def signal(self, sig: int):
         self.proc.send_signal(sig)
