@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The README's first command: install what is needed, build, and run codeloc on the example
+# workspace (examples/workspace.yaml: two real Dagster projects, each in its own virtual
+# environment under build/venvs/). Ctrl-C stops every location and exits.
+# Extra arguments go to `codeloc serve` (e.g. --socket /tmp/codeloc.sock).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/install-deps.sh
+scripts/python-envs.sh
+cmake -S . -B build -G Ninja -DCODELOC_PYTHON="$root/build/venvs/test/bin/python" \
+  -DCODELOC_DAGSTER_PYTHON="$root/build/venvs/dagster/bin/python" >/dev/null
+cmake --build build
+build/codeloc check -w examples/workspace.yaml
+exec build/codeloc serve -w examples/workspace.yaml "$@"
