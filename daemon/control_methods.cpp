@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include "daemon/time_format.h"
+#include "ipc/params.h"
 #include "ipc/protocol.h"
+#include "ipc/rpc_error.h"
 
 namespace codeloc::daemon {
 
@@ -31,11 +33,63 @@ json locations_list(const ControlContext& context) {
   return {{"locations", list}};
 }
 
+namespace {
+
+const Location& require_location(const json& params, const ControlContext& context) {
+  std::string name = ipc::require_string(params, "name");
+  Location* location = context.supervisor.find(name);
+  if (!location) {
+    throw ipc::RpcError(ipc::error_code::kUnknownLocation, "no location named '" + name + "'",
+                        {{"name", name}});
+  }
+  return *location;
+}
+
+}  // namespace
+
+json location_get(const json& params, const ControlContext& context) {
+  return require_location(params, context).status_json();
+}
+
+ipc::MethodResult location_definitions(const json& params, const ControlContext& context) {
+  const Location& location = require_location(params, context);
+  std::optional<std::string> if_version = ipc::optional_string(params, "if_version");
+  const auto& snapshot = location.snapshot();
+  if (!snapshot) {
+    std::string why = location.error() ? ": " + location.error()->message : "";
+    throw ipc::RpcError(ipc::error_code::kNotLoaded,
+                        "location '" + location.name() + "' has no definitions (" +
+                            state_name(location.state()) + why + ")",
+                        {{"name", location.name()}, {"state", state_name(location.state())}});
+  }
+  bool stale = location.state() != LocationState::kLoaded;
+  json head = {{"name", location.name()}, {"version", snapshot->version}, {"stale", stale}};
+  if (if_version && *if_version == snapshot->version) {
+    head["not_modified"] = true;
+    return head;
+  }
+  head["not_modified"] = false;
+  // Splice the snapshot in as received: {...head..., "definitions": <bytes>}.
+  std::string text = head.dump();
+  text.pop_back();
+  text.reserve(text.size() + snapshot->bytes.size() + 20);
+  text += ",\"definitions\":";
+  text += snapshot->bytes;
+  text += '}';
+  return ipc::MethodResult::raw(std::move(text));
+}
+
 void register_control_methods(ipc::MethodTable<ControlContext>& table) {
   table.add(ipc::method::kDaemonInfo,
             [](const json&, ControlContext& context) { return daemon_info(context); });
   table.add(ipc::method::kLocationsList,
             [](const json&, ControlContext& context) { return locations_list(context); });
+  table.add(ipc::method::kLocationGet, [](const json& params, ControlContext& context) {
+    return location_get(params, context);
+  });
+  table.add(ipc::method::kLocationDefinitions, [](const json& params, ControlContext& context) {
+    return location_definitions(params, context);
+  });
 }
 
 }  // namespace codeloc::daemon

@@ -25,6 +25,11 @@ struct ControlContext {
 
 nlohmann::json daemon_info(const ControlContext& context);
 nlohmann::json locations_list(const ControlContext& context);
+// params {name}: the location's status entry.
+nlohmann::json location_get(const nlohmann::json& params, const ControlContext& context);
+// params {name, if_version?}: {name, version, stale, not_modified, definitions}, with the snapshot
+// bytes spliced in as received (never decoded); without them when if_version matches.
+ipc::MethodResult location_definitions(const nlohmann::json& params, const ControlContext& context);
 
 void register_control_methods(ipc::MethodTable<ControlContext>& table);
 
