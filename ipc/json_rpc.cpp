@@ -205,6 +205,12 @@ std::string make_error(const nlohmann::json& id, int code, std::string_view mess
   return prefix(id) + R"(,"error":)" + dump_json(error) + '}';
 }
 
+std::string make_too_large_error(std::size_t limit_bytes) {
+  return make_error(nullptr, error_code::kMessageTooLarge,
+                    "message too large: over " + std::to_string(limit_bytes) + " bytes",
+                    {{"limit_bytes", limit_bytes}});
+}
+
 std::string make_error(const nlohmann::json& id, const RpcError& error) {
   return prefix(id) + R"(,"error":)" + dump_json(error.to_json()) + '}';
 }

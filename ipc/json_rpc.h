@@ -63,6 +63,9 @@ std::string make_raw_result(const nlohmann::json& id, std::string_view raw_json_
 std::string make_error(const nlohmann::json& id, int code, std::string_view message,
                        const nlohmann::json& data = nullptr);
 std::string make_error(const nlohmann::json& id, const RpcError& error);
+// The answer to a line over the size limit (docs/protocol.md, "Framing"): -32014 with id null,
+// since the discarded line's id cannot be known; data is {"limit_bytes": limit_bytes}.
+std::string make_too_large_error(std::size_t limit_bytes);
 
 // JSON text of `value` as codeloc writes it: compact, invalid UTF-8 replaced, never throws.
 std::string dump_json(const nlohmann::json& value);

@@ -99,8 +99,13 @@ void RpcPeer::on_response(const Message& message) {
   const auto it = message.id.is_number_integer() ? pending_.find(message.id.get<std::int64_t>())
                                                  : pending_.end();
   if (it == pending_.end()) {
-    // Late (timed out) or foreign: nobody waits for it any more.
-    spdlog::debug("ipc: dropping a response to unknown id {}", dump_json(message.id));
+    if (message.id.is_null() && message.error) {
+      // The peer could not read something we sent (e.g. over its size limit).
+      spdlog::warn("ipc: peer reported an error without an id: {}", message.error->what());
+    } else {
+      // Late (timed out) or foreign: nobody waits for it any more.
+      spdlog::debug("ipc: dropping a response to unknown id {}", dump_json(message.id));
+    }
     return;
   }
   Pending pending = std::move(it->second);

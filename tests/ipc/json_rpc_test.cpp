@@ -134,6 +134,15 @@ TEST(JsonRpcBuild, BuildsResultsAndErrors) {
             R"({"jsonrpc":"2.0","id":4,"error":{"code":-32001,"data":{"k":1},"message":"bad"}})");
 }
 
+TEST(JsonRpcBuild, BuildsTheMessageTooLargeAnswer) {
+  const Message m = parse_message(make_too_large_error(1024));
+  ASSERT_TRUE(m.is_error_response());
+  EXPECT_TRUE(m.id.is_null());
+  EXPECT_EQ(m.error->code(), error_code::kMessageTooLarge);
+  EXPECT_EQ(m.error->message(), "message too large: over 1024 bytes");
+  EXPECT_EQ(m.error->data()["limit_bytes"], 1024);
+}
+
 TEST(JsonRpcBuild, SplicesARawResultByteForByte) {
   const std::string raw = R"({"b" : 1,   "a":[ 2 ]})";
   const std::string line = make_raw_result(5, raw);

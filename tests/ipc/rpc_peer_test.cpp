@@ -117,6 +117,7 @@ TEST_F(RpcPeerTest, MatchesOutOfOrderAnswersById) {
 TEST_F(RpcPeerTest, TimesOutWithATimeoutErrorAndDropsTheLateAnswer) {
   std::optional<Message> request;
   serve([&](const Message& m) {
+    if (m.method == "ping") return make_result(m.id, nlohmann::json::object());
     request = m;
     return std::string();
   });
@@ -133,9 +134,10 @@ TEST_F(RpcPeerTest, TimesOutWithATimeoutErrorAndDropsTheLateAnswer) {
   EXPECT_EQ(reply->error().message(), "'definitions.get' timed out after 20 ms");
   ASSERT_TRUE(request.has_value());
   server_->send(make_result(request->id, "late"));
-  bool pinged = false;
-  client_->call("ping", {}, milliseconds(10'000), [&](RpcReply) { pinged = true; });
-  ASSERT_TRUE(run_until(io_, [&] { return pinged; }));  // the late answer came before this one
+  std::optional<RpcReply> pong;
+  client_->call("ping", {}, milliseconds(10'000), [&](RpcReply r) { pong = std::move(r); });
+  ASSERT_TRUE(run_until(io_, [&] { return pong.has_value(); }));  // the late answer came first
+  EXPECT_TRUE(pong->ok());
   EXPECT_EQ(calls, 1);
 }
 
@@ -199,6 +201,30 @@ TEST_F(RpcPeerTest, HandsNotificationsAndInvalidFramesToTheOwner) {
   EXPECT_EQ(received_[0].params["topic"], "state");
   EXPECT_EQ(received_[1].kind, MessageKind::kInvalid);
   EXPECT_EQ(received_[1].error->code(), error_code::kParseError);
+}
+
+TEST(RpcPeer, ReportsAnOversizedMessageAndKeepsWorking) {
+  boost::asio::io_context io;
+  auto [a, b] = socket_pair(io);
+  LineChannel::Options small;
+  small.max_frame_bytes = 100;
+  auto server = RpcPeer::create(LineChannel::create(std::move(a), small));
+  auto client = RpcPeer::create(LineChannel::create(std::move(b), {}));
+  std::vector<std::string> methods;
+  server->start({.on_message = [&](Message m) { methods.push_back(m.method); },
+                 .on_too_large = [&] { server->send(make_too_large_error(100)); },
+                 .on_closed = nullptr});
+  client->start({});
+  std::optional<RpcReply> reply;
+  client->call("big", {{"pad", std::string(500, 'x')}}, milliseconds(10'000),
+               [&](RpcReply r) { reply = std::move(r); });
+  client->notify("small");
+  ASSERT_TRUE(run_until(io, [&] { return methods.size() == 1; }));
+  EXPECT_EQ(methods[0], "small");
+  // The -32014 answer has a null id, so it cannot settle the call: the caller's timeout does.
+  EXPECT_FALSE(reply.has_value());
+  client->close();
+  ASSERT_TRUE(run_until(io, [&] { return reply.has_value(); }));
 }
 
 TEST_F(RpcPeerTest, DroppingThePeerDiscardsPendingCallsWithoutCallingThem) {
