@@ -58,6 +58,7 @@ inline constexpr int kLocationUnavailable = -32012;  // control: no running code
 inline constexpr int kTimeout = -32013;              // control: a relayed call timed out
 inline constexpr int kMessageTooLarge = -32014;      // a frame over the size limit
 inline constexpr int kPermissionDenied = -32015;     // control: peer not allowed
+inline constexpr int kWorkspaceInvalid = -32016;     // control: workspace.reload found errors
 }  // namespace error_code
 
 // Limits. The control socket's request limit is configurable (config/settings.h); these are the
