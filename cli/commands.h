@@ -16,5 +16,15 @@ inline constexpr int kExitNoDaemon = 3;
 void add_check_command(CLI::App& app, int* exit_code);
 void add_serve_command(CLI::App& app, int* exit_code);
 void add_status_command(CLI::App& app, int* exit_code);
+void add_info_command(CLI::App& app, int* exit_code);
+void add_defs_command(CLI::App& app, int* exit_code);
+void add_reload_command(CLI::App& app, int* exit_code);
+// start, stop and restart live together in cli/lifecycle_commands.cpp.
+void add_start_command(CLI::App& app, int* exit_code);
+void add_stop_command(CLI::App& app, int* exit_code);
+void add_restart_command(CLI::App& app, int* exit_code);
+void add_logs_command(CLI::App& app, int* exit_code);
+void add_call_command(CLI::App& app, int* exit_code);
+void add_events_command(CLI::App& app, int* exit_code);
 
 }  // namespace codeloc::cli

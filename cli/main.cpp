@@ -11,6 +11,15 @@ int main(int argc, char** argv) {
   codeloc::cli::add_check_command(app, &exit_code);
   codeloc::cli::add_serve_command(app, &exit_code);
   codeloc::cli::add_status_command(app, &exit_code);
+  codeloc::cli::add_info_command(app, &exit_code);
+  codeloc::cli::add_defs_command(app, &exit_code);
+  codeloc::cli::add_reload_command(app, &exit_code);
+  codeloc::cli::add_start_command(app, &exit_code);
+  codeloc::cli::add_stop_command(app, &exit_code);
+  codeloc::cli::add_restart_command(app, &exit_code);
+  codeloc::cli::add_logs_command(app, &exit_code);
+  codeloc::cli::add_call_command(app, &exit_code);
+  codeloc::cli::add_events_command(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,105 @@
+#include "cli/event_format.h"
+
+#include <vector>
+
+#include "cli/text_table.h"
+
+namespace codeloc::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string text_of(const json& value) {
+  if (value.is_null()) return "-";
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump();
+}
+
+std::string short_version(const json& version) {
+  std::string text = text_of(version);
+  if (text.rfind("sha256:", 0) == 0) return text.substr(7, 12);
+  return text;
+}
+
+std::string names(const json& list) {
+  std::vector<std::string> out;
+  if (list.is_array()) {
+    for (const auto& item : list) {
+      if (!item.is_object()) {
+        out.push_back(text_of(item));
+        continue;
+      }
+      std::vector<std::string> fields;
+      for (const auto& f : item.value("fields", json::array()))
+        fields.push_back(text_of(f));
+      out.push_back(text_of(item.value("name", json())) +
+                    (fields.empty() ? "" : " (" + join(fields) + ")"));
+    }
+  }
+  return join(out);
+}
+
+std::string colored(const std::string& text, const char* color, TableStyle style) {
+  return style.color ? color + text + "\033[0m" : text;
+}
+
+}  // namespace
+
+std::string format_log_line(const json& line, bool with_name) {
+  std::string out;
+  if (with_name) out += text_of(line.value("name", json())) + " ";
+  out += text_of(line.value("time", json())) + " [" + text_of(line.value("pid", json())) + "] " +
+         text_of(line.value("stream", json())) + ": " + line.value("text", "");
+  if (line.value("truncated", false)) out += " [truncated]";
+  return out;
+}
+
+std::string format_event(const std::string& method, const json& params, TableStyle style) {
+  const std::string at = text_of(params.value("at", json()));
+  if (method == "event.state") {
+    std::string line = at + " " + colored("state", "\033[36m", style) + " " +
+                       text_of(params.value("name", json())) + " " +
+                       text_of(params.value("from", json())) + " -> " +
+                       text_of(params.value("to", json()));
+    if (json pid = params.value("pid", json()); pid.is_number())
+      line += " (pid " + pid.dump() + ")";
+    if (json error = params.value("error", json()); error.is_object()) {
+      line += ": " + error_line(error);
+    }
+    return line;
+  }
+  if (method == "event.definitions") {
+    const json old_version = params.value("old_version", json());
+    return at + " " + colored("definitions", "\033[32m", style) + " " +
+           text_of(params.value("name", json())) + " " +
+           (old_version.is_null() ? "first load " : short_version(old_version) + " -> ") +
+           short_version(params.value("new_version", json()));
+  }
+  if (method == "event.workspace") {
+    return at + " " + colored("workspace", "\033[35m", style) + " added " +
+           names(params.value("added", json())) + "; removed " +
+           names(params.value("removed", json())) + "; changed " +
+           names(params.value("changed", json())) + "; unchanged " +
+           names(params.value("unchanged", json()));
+  }
+  if (method == "event.log") {
+    return text_of(params.value("time", json())) + " " + colored("log", "\033[2m", style) + " " +
+           text_of(params.value("name", json())) + " [" + text_of(params.value("pid", json())) +
+           "] " + text_of(params.value("stream", json())) + ": " + params.value("text", "") +
+           (params.value("truncated", false) ? " [truncated]" : "");
+  }
+  return method + " " + params.dump();
+}
+
+bool LogCursor::accept(const json& line) {
+  if (!line.is_object()) return false;
+  if (line.contains("name") && line["name"] != location_) return false;
+  const json seq = line.value("seq", json());
+  if (!seq.is_number_integer()) return true;
+  const std::int64_t n = seq.get<std::int64_t>();
+  if (last_seq_ && n <= *last_seq_) return false;
+  last_seq_ = n;
+  return true;
+}
+
+}  // namespace codeloc::cli
