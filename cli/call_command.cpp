@@ -47,7 +47,7 @@ void add_call_command(CLI::App& app, int* exit_code) {
   cmd->add_option("JSON", options->params, "the params: a JSON object or array");
   cmd->add_option("--timeout", options->timeout_ms,
                   "ms to wait for the answer (daemon default 30000)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 100000000));
   add_socket_option(cmd, &options->socket);
   cmd->add_flag("--json", options->json, "print the result exactly as relayed, on one line");
   cmd->callback([options, exit_code] {

@@ -54,7 +54,7 @@ void add_logs_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("logs", "Print a location's recent output; -f to follow it");
   cmd->add_option("NAME", options->name, "the location")->required();
   cmd->add_option("-n,--lines", options->lines, "how many of the last lines (default 100)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 100000000));
   cmd->add_flag("-f,--follow", options->follow, "then print new lines until interrupted");
   add_socket_option(cmd, &options->socket);
   cmd->add_flag("--json", options->json, "print each line as a JSON object, one per line");
