@@ -14,6 +14,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon/time_format.h"
+#include "daemon/workspace_reload.h"
+#include "ipc/channel_error.h"
 #include "ipc/json_rpc.h"
 #include "ipc/line_channel.h"
 #include "ipc/protocol.h"
@@ -67,7 +70,8 @@ bool PeerPolicy::allows(uid_t uid, gid_t gid, const std::vector<gid_t>& suppleme
 }
 
 // One client connection: reads frames, dispatches them, writes the answers.
-class ControlServer::Connection : public std::enable_shared_from_this<Connection> {
+class ControlServer::Connection : public std::enable_shared_from_this<Connection>,
+                                  public EventSubscriber {
  public:
   Connection(std::shared_ptr<ipc::LineChannel> channel, ControlServer& server)
       : channel_(std::move(channel)), server_(server) {}
@@ -86,8 +90,16 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
                 std::to_string(self->server_.settings_.max_request_bytes) + " bytes"));
       }
     };
-    handlers.on_closed = [weak](const boost::system::error_code&) {
-      if (auto self = weak.lock()) self->server_.forget(self.get());
+    handlers.on_closed = [weak](const boost::system::error_code& error) {
+      auto self = weak.lock();
+      if (!self) return;
+      if (error == ipc::ChannelErrc::kOutputQueueFull) {
+        spdlog::warn(
+            "control socket: disconnecting a client that does not read (over {} MiB "
+            "of output queued)",
+            kMaxQueuedBytes >> 20);
+      }
+      self->server_.forget(self.get());
     };
     channel_->start(std::move(handlers));
   }
@@ -95,23 +107,38 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
   void close() { channel_->close(); }
   bool is_open() const { return channel_->is_open(); }
 
+  void subscribe(std::set<std::string> topics) override { topics_ = std::move(topics); }
+  bool subscribed(const std::string& topic) const { return topics_.count(topic) != 0; }
+  void send(std::string line) { channel_->send(std::move(line)); }
+
  private:
   void on_frame(std::string_view frame) {
     std::weak_ptr<ipc::LineChannel> channel = channel_;
-    server_.methods_.dispatch(frame, server_.context_, [channel](std::string line) {
+    ControlCall call{server_.context_, this};
+    server_.methods_.dispatch(frame, call, [channel](std::string line) {
       if (auto open = channel.lock()) open->send(std::move(line));
     });
   }
+
+  std::set<std::string> topics_;
 
   std::shared_ptr<ipc::LineChannel> channel_;
   ControlServer& server_;
 };
 
 ControlServer::ControlServer(boost::asio::io_context& io, const config::Settings& settings,
-                             Supervisor& supervisor, const Clock& clock)
-    : io_(io), settings_(settings), context_{supervisor, clock, settings.socket, clock.wall_now()} {
+                             Supervisor& supervisor, const Clock& clock,
+                             std::vector<std::string> workspace_files)
+    : io_(io), settings_(settings), waiters_(io, supervisor), context_{supervisor,
+                                                                       clock,
+                                                                       waiters_,
+                                                                       settings.socket,
+                                                                       clock.wall_now(),
+                                                                       std::move(workspace_files)} {
   register_control_methods(methods_);
   peers_.owner = ::getuid();
+  supervisor.add_listener(&waiters_);
+  supervisor.add_listener(this);
 }
 
 ControlServer::~ControlServer() {
@@ -235,10 +262,53 @@ void ControlServer::on_accepted(Socket socket) {
   }
   ipc::LineChannel::Options options;
   options.max_frame_bytes = settings_.max_request_bytes;
+  options.max_queued_bytes = kMaxQueuedBytes;
   auto connection =
       std::make_shared<Connection>(ipc::LineChannel::create(std::move(socket), options), *this);
   connections_.push_back(connection);
   connection->start();
+}
+
+void ControlServer::publish(const std::string& topic, const std::string& method,
+                            nlohmann::json params) {
+  std::string line;
+  for (const auto& connection : connections_) {
+    if (!connection->subscribed(topic)) continue;
+    if (line.empty()) line = ipc::make_notification(method, params);
+    connection->send(line);
+  }
+}
+
+void ControlServer::state_changed(const Location& location, LocationState from, LocationState to) {
+  nlohmann::json status = location.status_json();
+  publish("state", "event.state",
+          {{"name", location.name()},
+           {"from", state_name(from)},
+           {"to", state_name(to)},
+           {"pid", status["pid"]},
+           {"error", status["error"]},
+           {"at", iso8601(context_.clock.wall_now())}});
+}
+
+void ControlServer::definitions_changed(const Location& location, const std::string& old_version) {
+  const auto& snapshot = location.snapshot();
+  publish("definitions", "event.definitions",
+          {{"name", location.name()},
+           {"old_version", old_version.empty() ? nlohmann::json() : nlohmann::json(old_version)},
+           {"new_version", snapshot ? nlohmann::json(snapshot->version) : nlohmann::json()},
+           {"at", iso8601(context_.clock.wall_now())}});
+}
+
+void ControlServer::output(const Location& location, const LogLine& line) {
+  nlohmann::json params = log_line_json(line);
+  params["name"] = location.name();
+  publish("logs", "event.log", std::move(params));
+}
+
+void ControlServer::workspace_applied(const workspace::WorkspaceDiff& diff) {
+  nlohmann::json params = diff_json(diff);
+  params["at"] = iso8601(context_.clock.wall_now());
+  publish("workspace", "event.workspace", std::move(params));
 }
 
 }  // namespace codeloc::daemon

@@ -34,11 +34,18 @@ struct PeerPolicy {
   bool allows(uid_t uid, gid_t gid, const std::vector<gid_t>& supplementary) const;
 };
 
-class ControlServer {
+// Also the source of event notifications: it listens to the supervisor and sends each event to
+// the connections subscribed to its topic.
+class ControlServer final : private SupervisorListener {
  public:
-  // REQUIRES: io, settings, supervisor and clock outlive the server.
+  // Bound on each connection's queued output: a client that reads nothing is disconnected there.
+  static constexpr std::size_t kMaxQueuedBytes = 64u << 20;
+
+  // REQUIRES: io, settings, supervisor and clock outlive the server. Registers itself (and its
+  // waiters) as the supervisor's listeners.
   ControlServer(boost::asio::io_context& io, const config::Settings& settings,
-                Supervisor& supervisor, const Clock& clock);
+                Supervisor& supervisor, const Clock& clock,
+                std::vector<std::string> workspace_files);
   ~ControlServer();
 
   // Creates the socket and starts accepting. False with *error set when it cannot.
@@ -51,11 +58,19 @@ class ControlServer {
 
   void accept();
   void on_accepted(boost::asio::local::stream_protocol::socket socket);
+  // Sends one notification to every connection subscribed to `topic`.
+  void publish(const std::string& topic, const std::string& method, nlohmann::json params);
+
+  void state_changed(const Location& location, LocationState from, LocationState to) override;
+  void definitions_changed(const Location& location, const std::string& old_version) override;
+  void output(const Location& location, const LogLine& line) override;
+  void workspace_applied(const workspace::WorkspaceDiff& diff) override;
 
   boost::asio::io_context& io_;
   const config::Settings& settings_;
+  LocationWaiters waiters_;
   ControlContext context_;
-  ipc::MethodTable<ControlContext> methods_;
+  ipc::MethodTable<ControlCall> methods_;
   PeerPolicy peers_;
   std::optional<boost::asio::local::stream_protocol::acceptor> acceptor_;
   void forget(const Connection* connection);

@@ -12,21 +12,10 @@
 #include "daemon/control_server.h"
 #include "daemon/orphan_sentinel.h"
 #include "daemon/supervisor.h"
-#include "workspace/workspace_loader.h"
+#include "daemon/workspace_reload.h"
 
 namespace codeloc::daemon {
 namespace {
-
-std::optional<workspace::Workspace> load_workspace(const std::vector<std::string>& files) {
-  workspace::WorkspaceLoader loader([](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    return value ? std::optional<std::string>(value) : std::nullopt;
-  });
-  workspace::LoadResult result = loader.load(files);
-  for (const auto& diagnostic : result.diagnostics)
-    spdlog::error("{}", diagnostic.str());
-  return result.workspace;
-}
 
 // Turns signals into supervisor calls. SIGTERM/SIGINT: stop everything, then leave the loop; a
 // second SIGINT: kill at once. SIGHUP: re-read the workspace and apply the diff. SIGCHLD: reap.
@@ -79,12 +68,7 @@ class SignalHandling {
 
   void reload() {
     spdlog::info("SIGHUP received: reloading the workspace");
-    auto next = load_workspace(files_);
-    if (!next) {
-      spdlog::error("the workspace has errors; nothing was changed");
-      return;
-    }
-    supervisor_.apply(std::move(*next));
+    reload_workspace(supervisor_, files_);
   }
 
   boost::asio::io_context& io_;
@@ -110,7 +94,7 @@ int run_daemon(const DaemonOptions& options) {
         "locations may outlive it");
   }
 
-  auto initial = load_workspace(options.workspace_files);
+  auto initial = load_workspace_files(options.workspace_files).workspace;
   if (!initial) {
     spdlog::error("the workspace has errors; not starting");
     return 1;
@@ -132,7 +116,7 @@ int run_daemon(const DaemonOptions& options) {
   SystemClock clock;
   ForkExecLauncher launcher;
   Supervisor supervisor(io, clock, launcher, settings, location_options);
-  ControlServer control(io, settings, supervisor, clock);
+  ControlServer control(io, settings, supervisor, clock, options.workspace_files);
   std::string error;
   if (!control.open(&error)) {
     spdlog::error("{}", error);

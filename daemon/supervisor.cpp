@@ -53,7 +53,7 @@ std::unique_ptr<Location> Supervisor::make_location(workspace::LocationSpec spec
                                     policy);
 }
 
-void Supervisor::apply(workspace::Workspace next) {
+workspace::WorkspaceDiff Supervisor::apply(workspace::Workspace next) {
   workspace::WorkspaceDiff diff = workspace::diff(workspace_, next);
   if (!applied_) {
     // The first workspace: everything is "added".
@@ -100,6 +100,7 @@ void Supervisor::apply(workspace::Workspace next) {
   for (auto* listener : listeners_)
     listener->workspace_applied(diff);
   settle();
+  return diff;
 }
 
 void Supervisor::stop_all(std::function<void()> done) {

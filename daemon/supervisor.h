@@ -40,7 +40,8 @@ class Supervisor final : private LocationObserver {
 
   // Starts every location of the first workspace; afterwards applies the diff: starts added
   // locations, stops removed ones, restarts changed ones, leaves unchanged ones alone.
-  void apply(workspace::Workspace workspace);
+  // Returns what it did.
+  workspace::WorkspaceDiff apply(workspace::Workspace workspace);
   // Stops every location in parallel; `done` runs once all are STOPPED and no process is left.
   void stop_all(std::function<void()> done);
   // SIGKILL to every process of every location (a second Ctrl-C).

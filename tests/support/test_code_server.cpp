@@ -11,11 +11,14 @@
 //   --load-error           answer definitions.get with a load error
 //   --flood                after loading, write long stdout lines without end
 //   --assets N             put N assets in the snapshot (default 2)
+//   --assets-file PATH     read N from PATH at every definitions.get (a "code change")
+// Methods beyond the protocol's: "echo" answers its params; "hang" never answers.
 //   --env NAME             print "env NAME=value" at start (repeatable)
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -44,6 +47,7 @@ struct Options {
   bool load_error = false;
   bool flood = false;
   int assets = 2;
+  std::string assets_file;
   std::vector<std::string> env;
 };
 
@@ -70,6 +74,8 @@ Options parse(int argc, char** argv) {
       o.flood = true;
     else if (arg == "--assets")
       o.assets = std::atoi(next().c_str());
+    else if (arg == "--assets-file")
+      o.assets_file = next();
     else if (arg == "--env")
       o.env.push_back(next());
     else {
@@ -178,6 +184,10 @@ int main(int argc, char** argv) {
                {"location", {{"file", "defs.py"}, {"line", 7}, {"column", 0}}},
                {"cause", nullptr}});
         } else {
+          if (!options.assets_file.empty()) {
+            std::ifstream in(options.assets_file);
+            in >> options.assets;
+          }
           json result = {{"snapshot", snapshot(location, options.assets)},
                          {"summary", {{"assets", options.assets}}}};
           reply = codeloc::ipc::make_result(id, result);
@@ -189,6 +199,8 @@ int main(int argc, char** argv) {
       } else if (method == codeloc::ipc::method::kShutdown) {
         write_all(fd, codeloc::ipc::make_result(id, json::object()) + "\n");
         if (!options.ignore_term) return 0;
+        continue;
+      } else if (method == "hang") {
         continue;
       } else if (method == "echo") {
         reply = codeloc::ipc::make_result(id, request.value("params", json()));
