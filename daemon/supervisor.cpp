@@ -230,7 +230,8 @@ void Supervisor::location_output(const Location& location, const LogLine& line) 
       spdlog::warn("[{}] {} lines not logged here (rate limit); `codeloc logs {}` has the latest",
                    location.name(), held, location.name());
     }
-    spdlog::info("[{}] {}{}", location.name(), line.text, line.truncated ? " [truncated]" : "");
+    spdlog::info("[{} {}] {}{}", location.name(), stream_name(line.stream), line.text,
+                 line.truncated ? " [truncated]" : "");
   }
   for (auto* listener : listeners_)
     listener->output(location, line);

@@ -1,5 +1,6 @@
 """The control socket's methods and JSON-RPC manners against a real daemon."""
 import json
+import pathlib
 
 from daemon_harness import RpcClient
 from test_supervise import FAST, command_entry, workspace
@@ -111,7 +112,7 @@ def test_logs_come_from_the_ring_buffer(daemon_factory, test_server):
     d = daemon_factory(workspace(command_entry("alpha", test_server, "--env", "CODELOC_LOCATION")),
                        extra_args=FAST).start()
     loc = d.wait_state("alpha", "LOADED")
-    d.wait_log(r"\[alpha\] env CODELOC_LOCATION=alpha")
+    d.wait_log(r"\[alpha stdout\] env CODELOC_LOCATION=alpha")
     lines = d.rpc("location.logs", {"name": "alpha"})["result"]["lines"]
     assert [l["text"] for l in lines] == [f"started pid={loc['pid']} location=alpha cwd={d.workdir}",
                                           "env CODELOC_LOCATION=alpha"]
@@ -228,3 +229,78 @@ def test_a_thousand_idle_connections_do_not_stop_the_daemon_answering(daemon_fac
         for s in idle:
             s.close()
     assert d.stop() == 0
+
+
+def test_a_batch_is_answered_in_order_without_its_notifications(daemon_factory, test_server):
+    d = daemon_factory(workspace(command_entry("alpha", test_server)), extra_args=FAST).start()
+    client = RpcClient(d.socket)
+    client.sock.sendall(json.dumps([
+        {"jsonrpc": "2.0", "id": "a", "method": "daemon.info"},
+        {"jsonrpc": "2.0", "method": "locations.list"},
+        {"jsonrpc": "2.0", "id": "b", "method": "location.get", "params": {"name": "nope"}},
+    ]).encode() + b"\n")
+    answer = json.loads(client.sock.recv(1 << 20).split(b"\n")[0])
+    assert [a["id"] for a in answer] == ["a", "b"]
+    assert answer[0]["result"]["name"] == "codeloc" and answer[1]["error"]["code"] == -32010
+    client.sock.sendall(b"[]\n")
+    assert client.read()["error"]["code"] == -32600
+    client.close()
+    assert d.stop() == 0
+
+
+def _connect_as(uid: int, gid: int, path, groups=()):
+    """Runs a one-request client as another user; returns its output (the daemon's answer)."""
+    import os
+    import subprocess
+
+    code = ("import socket,sys\n"
+            "s=socket.socket(socket.AF_UNIX);s.settimeout(20);s.connect(sys.argv[1])\n"
+            "s.sendall(b'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"daemon.info\"}\\n')\n"
+            "print(s.recv(65536).decode().strip())\n")
+
+    def demote():
+        os.setgroups(list(groups))
+        os.setgid(gid)
+        os.setuid(uid)
+
+    done = subprocess.run(["/usr/bin/python3", "-I", "-c", code, str(path)], capture_output=True,
+                          text=True, timeout=60, preexec_fn=demote)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_only_the_owner_root_and_the_socket_group_may_connect(daemon_factory, test_server,
+                                                             tmp_path):
+    import os
+    import pytest
+    import tempfile
+
+    if os.getuid() != 0:
+        pytest.skip("needs root to act as a second user (PeerPolicy is unit-tested)")
+    nobody, nogroup = 65534, 65534
+    # A directory everyone may enter, and a socket mode that lets the second user connect: only
+    # the peer-credential check stands between them and the daemon.
+    shared = pathlib.Path(tempfile.mkdtemp(prefix="codeloc-peer-"))
+    os.chmod(shared, 0o755)
+    try:
+        d = daemon_factory(workspace(command_entry("alpha", test_server)),
+                           extra_args=[*FAST, "--socket-mode", "0666"], workdir=shared).start()
+        refused = _connect_as(nobody, nogroup, d.socket)
+        assert refused["error"]["code"] == -32015
+        assert "uid 65534" in refused["error"]["message"]
+        d.wait_log(r"refused a connection from uid 65534")
+        assert d.rpc("daemon.info")["result"]["name"] == "codeloc", "root still may"
+        assert d.stop() == 0
+
+        g = daemon_factory(workspace(command_entry("alpha", test_server)),
+                           extra_args=[*FAST, "--socket-mode", "0660", "--socket-group", str(nogroup)],
+                           workdir=shared).start()
+        assert os.stat(g.socket).st_gid == nogroup
+        assert oct(os.stat(g.socket).st_mode & 0o777) == "0o660"
+        allowed = _connect_as(nobody, nogroup, g.socket, groups=[nogroup])
+        assert allowed["result"]["name"] == "codeloc"
+        assert g.stop() == 0
+    finally:
+        for p in shared.iterdir():
+            p.unlink()
+        shared.rmdir()

@@ -42,12 +42,12 @@ def test_locations_load_with_their_environment_and_working_directory(daemon_fact
     assert alpha["definitions_version"].startswith("sha256:")
     assert alpha["kind"] == "command" and alpha["error"] is None
     log = d.log()
-    assert f"[alpha] started pid={alpha['pid']} location=alpha cwd={project}" in log
-    assert "[alpha] env CODELOC_LOCATION=alpha" in log
-    assert "[alpha] env GREETING=hello" in log  # the entry's env over the daemon's
-    assert f"[alpha] env HOME={os.environ['HOME']}" in log  # inherited
-    assert "[isolated] env HOME=<unset>" in log  # inherit_env: false
-    assert "[isolated] env GREETING=<unset>" in log
+    assert f"[alpha stdout] started pid={alpha['pid']} location=alpha cwd={project}" in log
+    assert "[alpha stdout] env CODELOC_LOCATION=alpha" in log
+    assert "[alpha stdout] env GREETING=hello" in log  # the entry's env over the daemon's
+    assert f"[alpha stdout] env HOME={os.environ['HOME']}" in log  # inherited
+    assert "[isolated stdout] env HOME=<unset>" in log  # inherit_env: false
+    assert "[isolated stdout] env GREETING=<unset>" in log
     assert os.getpgid(alpha["pid"]) == alpha["pid"], "each child leads its own process group"
     assert d.stop() == 0
     assert not pid_alive(alpha["pid"]) and not pid_alive(isolated["pid"])
@@ -128,7 +128,7 @@ def test_a_grandchild_that_escapes_the_group_is_stopped_too(daemon_factory, test
     d = daemon_factory(workspace(command_entry("family", test_server, "--grandchild")),
                        extra_args=FAST).start()
     loc = d.wait_state("family", "LOADED")
-    grandchild = int(d.wait_log(r"\[family\] grandchild pid=(\d+)")[0].rsplit("=", 1)[1])
+    grandchild = int(d.wait_log(r"\[family stdout\] grandchild pid=(\d+)")[0].rsplit("=", 1)[1])
     assert os.getsid(grandchild) == grandchild, "the grandchild left the child's session and group"
     assert d.stop() == 0
     assert not pid_alive(loc["pid"])
@@ -141,7 +141,7 @@ def test_killing_the_daemon_takes_every_child_and_grandchild_with_it(daemon_fact
         command_entry("plain", test_server)), extra_args=FAST).start()
     d.wait_state("family", "LOADED")
     d.wait_state("plain", "LOADED")
-    d.wait_log(r"\[family\] grandchild pid=\d+")
+    d.wait_log(r"\[family stdout\] grandchild pid=\d+")
     pids = d.record_pids()
     assert len(pids) == 3
     d.signal(signal.SIGKILL)
@@ -259,3 +259,17 @@ def test_code_server_entries_attach_and_reconnect(daemon_factory, tmp_path):
     assert d.stop() == 0
     listener.shutdown(socket.SHUT_RDWR)
     listener.close()
+
+
+def test_a_second_sigint_kills_at_once(daemon_factory, test_server):
+    # stop_timeout is long: only the second SIGINT can make this stop quick.
+    d = daemon_factory(workspace(command_entry("stubborn", test_server, "--ignore-term",
+                                               extra="      stop_timeout: 10m")),
+                       extra_args=FAST).start()
+    loc = d.wait_state("stubborn", "LOADED")
+    d.signal(signal.SIGINT)
+    d.wait_log(r"stubborn: LOADED -> STOPPING")
+    d.signal(signal.SIGINT)
+    d.wait_log(r"second SIGINT: killing every process now")
+    assert d.proc.wait(timeout=30) == 0
+    assert not pid_alive(loc["pid"])
