@@ -11,12 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string text_of(const json& value) {
-  if (value.is_null()) return "-";
-  if (value.is_string()) return value.get<std::string>();
-  return value.dump();
-}
-
 // The member `key` of `object` when it is an array, else an empty array.
 json list_of(const json& object, const char* key) {
   if (!object.is_object() || !object.contains(key) || !object[key].is_array()) {
@@ -26,7 +20,7 @@ json list_of(const json& object, const char* key) {
 }
 
 std::string field(const json& object, const char* key) {
-  return object.is_object() && object.contains(key) ? text_of(object[key]) : "-";
+  return object.is_object() && object.contains(key) ? json_cell(object[key]) : "-";
 }
 
 std::string plural(std::size_t n, const std::string& noun) {
@@ -36,7 +30,7 @@ std::string plural(std::size_t n, const std::string& noun) {
 std::vector<std::string> strings_of(const json& list) {
   std::vector<std::string> out;
   for (const auto& item : list)
-    out.push_back(text_of(item));
+    out.push_back(json_cell(item));
   return out;
 }
 
@@ -77,7 +71,7 @@ std::string render_assets(const json& assets, TableStyle style) {
 
 std::string asset_key_text(const json& key) {
   if (key.is_array()) return join(strings_of(key), "/", "-");
-  return text_of(key);
+  return json_cell(key);
 }
 
 std::string render_definition_counts(const json& snapshot) {
@@ -92,7 +86,7 @@ std::string render_definition_counts(const json& snapshot) {
 std::string render_definitions(const json& result, TableStyle style) {
   const json snapshot = result.value("definitions", json::object());
   std::ostringstream out;
-  out << text_of(result.value("name", snapshot.value("location", json())));
+  out << json_cell(result.value("name", snapshot.value("location", json())));
   std::vector<std::string> about;
   if (result.contains("version"))
     about.push_back("version " + short_version(field(result, "version")));
@@ -131,7 +125,7 @@ std::string render_definitions(const json& result, TableStyle style) {
   section(
       "schedules", "Schedules", {"NAME", "CRON", "TIMEZONE", "JOB", "STATUS"}, [](const json& s) {
         json cron = s.value("cron_schedule", json());
-        std::string cron_text = cron.is_array() ? join(strings_of(cron), " | ") : text_of(cron);
+        std::string cron_text = cron.is_array() ? join(strings_of(cron), " | ") : json_cell(cron);
         return std::vector<std::string>{field(s, "name"), cron_text, field(s, "execution_timezone"),
                                         field(s, "job"), field(s, "default_status")};
       });

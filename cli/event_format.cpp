@@ -9,14 +9,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string text_of(const json& value) {
-  if (value.is_null()) return "-";
-  if (value.is_string()) return value.get<std::string>();
-  return value.dump();
-}
-
 std::string short_version(const json& version) {
-  std::string text = text_of(version);
+  std::string text = json_cell(version);
   if (text.rfind("sha256:", 0) == 0) return text.substr(7, 12);
   return text;
 }
@@ -26,13 +20,13 @@ std::string names(const json& list) {
   if (list.is_array()) {
     for (const auto& item : list) {
       if (!item.is_object()) {
-        out.push_back(text_of(item));
+        out.push_back(json_cell(item));
         continue;
       }
       std::vector<std::string> fields;
       for (const auto& f : item.value("fields", json::array()))
-        fields.push_back(text_of(f));
-      out.push_back(text_of(item.value("name", json())) +
+        fields.push_back(json_cell(f));
+      out.push_back(json_cell(item.value("name", json())) +
                     (fields.empty() ? "" : " (" + join(fields) + ")"));
     }
   }
@@ -47,20 +41,20 @@ std::string colored(const std::string& text, const char* color, TableStyle style
 
 std::string format_log_line(const json& line, bool with_name) {
   std::string out;
-  if (with_name) out += text_of(line.value("name", json())) + " ";
-  out += text_of(line.value("time", json())) + " [" + text_of(line.value("pid", json())) + "] " +
-         text_of(line.value("stream", json())) + ": " + line.value("text", "");
+  if (with_name) out += json_cell(line.value("name", json())) + " ";
+  out += json_cell(line.value("time", json())) + " [" + json_cell(line.value("pid", json())) +
+         "] " + json_cell(line.value("stream", json())) + ": " + line.value("text", "");
   if (line.value("truncated", false)) out += " [truncated]";
   return out;
 }
 
 std::string format_event(const std::string& method, const json& params, TableStyle style) {
-  const std::string at = text_of(params.value("at", json()));
+  const std::string at = json_cell(params.value("at", json()));
   if (method == "event.state") {
     std::string line = at + " " + colored("state", "\033[36m", style) + " " +
-                       text_of(params.value("name", json())) + " " +
-                       text_of(params.value("from", json())) + " -> " +
-                       text_of(params.value("to", json()));
+                       json_cell(params.value("name", json())) + " " +
+                       json_cell(params.value("from", json())) + " -> " +
+                       json_cell(params.value("to", json()));
     if (json pid = params.value("pid", json()); pid.is_number())
       line += " (pid " + pid.dump() + ")";
     if (json error = params.value("error", json()); error.is_object()) {
@@ -71,7 +65,7 @@ std::string format_event(const std::string& method, const json& params, TableSty
   if (method == "event.definitions") {
     const json old_version = params.value("old_version", json());
     return at + " " + colored("definitions", "\033[32m", style) + " " +
-           text_of(params.value("name", json())) + " " +
+           json_cell(params.value("name", json())) + " " +
            (old_version.is_null() ? "first load " : short_version(old_version) + " -> ") +
            short_version(params.value("new_version", json()));
   }
@@ -83,9 +77,9 @@ std::string format_event(const std::string& method, const json& params, TableSty
            names(params.value("unchanged", json()));
   }
   if (method == "event.log") {
-    return text_of(params.value("time", json())) + " " + colored("log", "\033[2m", style) + " " +
-           text_of(params.value("name", json())) + " [" + text_of(params.value("pid", json())) +
-           "] " + text_of(params.value("stream", json())) + ": " + params.value("text", "") +
+    return json_cell(params.value("time", json())) + " " + colored("log", "\033[2m", style) + " " +
+           json_cell(params.value("name", json())) + " [" + json_cell(params.value("pid", json())) +
+           "] " + json_cell(params.value("stream", json())) + ": " + params.value("text", "") +
            (params.value("truncated", false) ? " [truncated]" : "");
   }
   return method + " " + params.dump();

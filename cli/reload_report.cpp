@@ -10,25 +10,19 @@ namespace {
 
 using nlohmann::json;
 
-std::string text_of(const json& value) {
-  if (value.is_null()) return "-";
-  if (value.is_string()) return value.get<std::string>();
-  return value.dump();
-}
-
 std::vector<std::string> names_of(const json& list) {
   std::vector<std::string> out;
   if (!list.is_array()) return out;
   for (const auto& item : list) {
     if (item.is_object()) {
-      std::string entry = text_of(item.value("name", json()));
+      std::string entry = json_cell(item.value("name", json()));
       std::vector<std::string> fields;
       for (const auto& f : item.value("fields", json::array()))
-        fields.push_back(text_of(f));
+        fields.push_back(json_cell(f));
       if (!fields.empty()) entry += " (" + join(fields) + ")";
       out.push_back(entry);
     } else {
-      out.push_back(text_of(item));
+      out.push_back(json_cell(item));
     }
   }
   return out;
@@ -43,8 +37,8 @@ void render_one(const json& error, const std::string& indent, std::string* out) 
   if (stack.is_array() && !stack.empty()) {
     for (const auto& frame : stack) {
       if (!frame.is_object()) continue;
-      std::string line = indent + "  " + text_of(frame.value("file", json())) + ":" +
-                         text_of(frame.value("line", json()));
+      std::string line = indent + "  " + json_cell(frame.value("file", json())) + ":" +
+                         json_cell(frame.value("line", json()));
       if (frame.contains("function") && frame["function"].is_string()) {
         line += " in " + frame["function"].get<std::string>();
       }
@@ -54,8 +48,8 @@ void render_one(const json& error, const std::string& indent, std::string* out) 
       }
     }
   } else if (const json where = error.value("location", json()); where.is_object()) {
-    *out += indent + "  " + text_of(where.value("file", json())) + ":" +
-            text_of(where.value("line", json())) + "\n";
+    *out += indent + "  " + json_cell(where.value("file", json())) + ":" +
+            json_cell(where.value("line", json())) + "\n";
   }
 }
 
@@ -67,7 +61,7 @@ bool reload_failed(const json& result) {
 }
 
 std::string render_location_reload(const json& result) {
-  std::string name = text_of(result.value("name", json()));
+  std::string name = json_cell(result.value("name", json()));
   std::string took;
   if (json ms = result.value("duration_ms", json()); ms.is_number()) {
     took = " in " + format_duration_ms(ms.get<double>());
@@ -113,7 +107,7 @@ std::string render_workspace_errors(const json& data) {
   std::string out = "the workspace has errors; nothing was changed\n";
   const json errors = data.is_object() ? data.value("errors", json::array()) : json::array();
   for (const auto& error : errors)
-    out += "  " + text_of(error) + "\n";
+    out += "  " + json_cell(error) + "\n";
   return out;
 }
 

@@ -9,16 +9,12 @@
 
 #include <unistd.h>
 
+#include "cli/text_table.h"
+
 namespace codeloc::cli {
 namespace {
 
 using nlohmann::json;
-
-std::string text_of(const json& value) {
-  if (value.is_null()) return "-";
-  if (value.is_string()) return value.get<std::string>();
-  return value.dump();
-}
 
 std::string age(std::chrono::system_clock::duration elapsed) {
   long long s = std::chrono::duration_cast<std::chrono::seconds>(elapsed).count();
@@ -47,7 +43,7 @@ std::string error_line(const json& error) {
   }
   const json& where = error.contains("location") ? error["location"] : json();
   if (where.is_object() && where.contains("file") && where.contains("line")) {
-    line += " (" + text_of(where["file"]) + ":" + text_of(where["line"]) + ")";
+    line += " (" + json_cell(where["file"]) + ":" + json_cell(where["line"]) + ")";
   }
   return line;
 }
@@ -73,12 +69,12 @@ std::string render_status_table(const json& locations, std::chrono::system_clock
   for (const auto& location : locations) {
     std::string since = "-";
     if (auto at = parse_iso8601(location.value("since", ""))) since = age(now - *at);
-    std::string version = text_of(location.value("definitions_version", json()));
+    std::string version = json_cell(location.value("definitions_version", json()));
     if (version.rfind("sha256:", 0) == 0) version = version.substr(7, 12);
     rows.push_back(
-        {text_of(location.value("name", json())), text_of(location.value("kind", json())),
-         text_of(location.value("state", json())), text_of(location.value("pid", json())),
-         text_of(location.value("restarts", json())), since, version});
+        {json_cell(location.value("name", json())), json_cell(location.value("kind", json())),
+         json_cell(location.value("state", json())), json_cell(location.value("pid", json())),
+         json_cell(location.value("restarts", json())), since, version});
     const json& error = location.contains("error") ? location["error"] : json();
     errors.push_back(error_line(error));
   }

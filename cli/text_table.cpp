@@ -50,4 +50,10 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
   return text;
 }
 
+std::string json_cell(const nlohmann::json& value) {
+  if (value.is_null()) return "-";
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump();
+}
+
 }  // namespace codeloc::cli

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace codeloc::cli {
 
 class TextTable {
@@ -25,6 +27,9 @@ class TextTable {
   bool bold_header_;
   std::vector<std::vector<std::string>> rows_;
 };
+
+// A JSON value as a table cell: strings as they are, null as "-", anything else as JSON text.
+std::string json_cell(const nlohmann::json& value);
 
 // "a, b, c"; `none` when `items` is empty.
 std::string join(const std::vector<std::string>& items, const std::string& separator = ", ",
