@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "workspace/diagnostic.h"
+
 namespace codeloc::config {
 
 // The candidate closest to word by edit distance (insertions, deletions, substitutions and
@@ -15,7 +17,8 @@ std::optional<std::string> nearest_name(std::string_view word,
                                         const std::vector<std::string_view>& candidates,
                                         std::size_t max_distance = 3);
 
-// Optimal-string-alignment distance between a and b, ignoring case.
-std::size_t edit_distance(std::string_view a, std::string_view b);
+// Optimal-string-alignment distance, ignoring case: the workspace parser's, so both kinds of
+// file suggest names by the same rule.
+using workspace::edit_distance;
 
 }  // namespace codeloc::config

@@ -21,7 +21,8 @@ struct Diagnostic {
 
 using Diagnostics = std::vector<Diagnostic>;
 
-// The Levenshtein distance between two strings.
+// The optimal-string-alignment distance between two strings, ignoring case: Levenshtein, with
+// an adjacent transposition counted as one edit.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate nearest to word, or "" when none is near enough to be a plausible typo (at most

@@ -17,6 +17,8 @@ TEST(EditDistance, CountsInsertionsDeletionsAndSubstitutions) {
   EXPECT_EQ(edit_distance("relative_pth", "relative_path"), 1u);
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
   EXPECT_EQ(edit_distance("attribute", "attribute"), 0u);
+  EXPECT_EQ(edit_distance("relaitve_path", "relative_path"), 1u) << "a transposition is one typo";
+  EXPECT_EQ(edit_distance("Module_Name", "module_name"), 0u) << "case is not a typo";
 }
 
 TEST(Nearest, SuggestsOnlyPlausibleTypos) {
