@@ -27,6 +27,13 @@ LocationError load_error_from(const ipc::RpcError& error) {
   return out;
 }
 
+// A timeout or a closed channel says nothing about the user's code: the process exit or the
+// startup timer decides what happens to the location.
+bool channel_failure(const ipc::RpcError& error) {
+  return error.code() == ipc::error_code::kTimeout ||
+         error.code() == ipc::error_code::kLocationUnavailable;
+}
+
 }  // namespace
 
 std::shared_ptr<CodeServerSession> CodeServerSession::create(
@@ -61,9 +68,7 @@ void CodeServerSession::load(std::chrono::milliseconds timeout) {
     auto self = weak.lock();
     if (!self) return;
     if (!reply.ok()) {
-      int code = reply.error().code();
-      if (code == ipc::error_code::kTimeout || code == ipc::error_code::kLocationUnavailable)
-        return;
+      if (channel_failure(reply.error())) return;
       LocationError error = load_error_from(reply.error());
       error.message = "the code server refused the handshake: " + error.message;
       error.detail["message"] = error.message;
@@ -88,9 +93,7 @@ void CodeServerSession::request_definitions(std::chrono::milliseconds timeout) {
     auto self = weak.lock();
     if (!self) return;
     if (!reply.ok()) {
-      int code = reply.error().code();
-      if (code == ipc::error_code::kTimeout || code == ipc::error_code::kLocationUnavailable)
-        return;
+      if (channel_failure(reply.error())) return;
       self->callbacks_.on_load_error(load_error_from(reply.error()));
       return;
     }

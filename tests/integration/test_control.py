@@ -255,7 +255,10 @@ def _connect_as(uid: int, gid: int, path, groups=()):
 
     code = ("import socket,sys\n"
             "s=socket.socket(socket.AF_UNIX);s.settimeout(20);s.connect(sys.argv[1])\n"
-            "s.sendall(b'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"daemon.info\"}\\n')\n"
+            "try:\n"
+            "    s.sendall(b'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"daemon.info\"}\\n')\n"
+            "except OSError:\n"
+            "    pass  # refused: the daemon may have answered and closed before this send\n"
             "print(s.recv(65536).decode().strip())\n")
 
     def demote():
