@@ -146,12 +146,16 @@ void Supervisor::settle() {
   std::erase_if(removing_, [](const std::unique_ptr<Location>& location) {
     return location->state() == LocationState::kStopped && location->all_processes_gone();
   });
-  bool waiting = !removing_.empty();
-  bool all_stopped = removing_.empty();
+  // One look per location (all_processes_gone may read /proc).
+  bool any_left = !removing_.empty();    // some process of some location still exists
+  bool all_stopped = removing_.empty();  // every location STOPPED with nothing left
+  bool dying = false;                    // something is on its way out
   for (const auto& location : locations_) {
     bool gone = location->all_processes_gone();
-    if (!gone) waiting = true;
-    if (location->state() != LocationState::kStopped || !gone) all_stopped = false;
+    LocationState state = location->state();
+    if (!gone) any_left = true;
+    if (state != LocationState::kStopped || !gone) all_stopped = false;
+    if ((!gone && !location->pid()) || state == LocationState::kStopping) dying = true;
   }
   if (stopping_all_ && all_stopped && on_all_stopped_) {
     auto done = std::move(on_all_stopped_);
@@ -161,13 +165,7 @@ void Supervisor::settle() {
   }
   // Processes that died but were not the daemon's children raise no SIGCHLD here: look again
   // shortly while something is on its way out.
-  bool dying = false;
-  for (const auto& location : locations_) {
-    LocationState state = location->state();
-    if (!location->all_processes_gone() && !location->pid()) dying = true;
-    if (state == LocationState::kStopping) dying = true;
-  }
-  if ((dying || !removing_.empty()) && waiting && !recheck_armed_) {
+  if ((dying || !removing_.empty()) && any_left && !recheck_armed_) {
     recheck_armed_ = true;
     recheck_.expires_after(kRecheckInterval);
     recheck_.async_wait([this](const boost::system::error_code& ec) {
