@@ -55,4 +55,12 @@ inline LocationSpec parse_one(std::string_view yaml,
   return result.locations.front();
 }
 
+// A bare spec of the given name and kind, for tests that build workspaces by hand.
+inline LocationSpec make_spec(std::string name, LocationKind kind = LocationKind::kPythonModule) {
+  LocationSpec spec;
+  spec.name = std::move(name);
+  spec.kind = kind;
+  return spec;
+}
+
 }  // namespace codeloc::workspace::testing

@@ -7,12 +7,7 @@
 namespace codeloc::workspace {
 namespace {
 
-LocationSpec make_spec(std::string name, LocationKind kind = LocationKind::kPythonModule) {
-  LocationSpec spec;
-  spec.name = std::move(name);
-  spec.kind = kind;
-  return spec;
-}
+using testing::make_spec;
 
 Workspace workspace_of(std::string_view yaml, std::map<std::string, std::string> env = {}) {
   ParseResult result = testing::parse_yaml(yaml, std::move(env));

@@ -7,12 +7,7 @@
 namespace codeloc::workspace {
 namespace {
 
-LocationSpec make_spec(std::string name, LocationKind kind = LocationKind::kPythonModule) {
-  LocationSpec spec;
-  spec.name = std::move(name);
-  spec.kind = kind;
-  return spec;
-}
+using testing::make_spec;
 
 Workspace sample() {
   ParseResult result = testing::parse_yaml(R"(load_from:
