@@ -76,6 +76,19 @@ std::string format_event(const std::string& method, const json& params, TableSty
            names(params.value("changed", json())) + "; unchanged " +
            names(params.value("unchanged", json()));
   }
+  if (method == "event.reloaded") {
+    std::string line = at + " " + colored("reload", "\033[34m", style) + " " +
+                       json_cell(params.value("name", json())) + " " +
+                       json_cell(params.value("outcome", json())) + " in " +
+                       json_cell(params.value("duration_ms", json())) + " ms";
+    if (std::string cause = params.value("cause", ""); !cause.empty()) line += " (" + cause + ")";
+    const json added = params.value("assets_added", json());
+    const json removed = params.value("assets_removed", json());
+    if (added.is_array() && removed.is_array()) {
+      line += ": assets +" + std::to_string(added.size()) + " -" + std::to_string(removed.size());
+    }
+    return line;
+  }
   if (method == "event.log") {
     return json_cell(params.value("time", json())) + " " + colored("log", "\033[2m", style) + " " +
            json_cell(params.value("name", json())) + " [" + json_cell(params.value("pid", json())) +

@@ -29,8 +29,10 @@ Location& require_location(const json& params, const ControlContext& context) {
   return *location;
 }
 
+// Settled once loaded, failed or stopped, with no reload queued behind the load that ended.
 bool settled_running(const Location& location) {
   LocationState state = location.state();
+  if (location.machine().reload_queued()) return false;
   return state == LocationState::kLoaded || state == LocationState::kLoadError ||
          state == LocationState::kStopped;
 }
@@ -90,7 +92,7 @@ void location_reload(const json& params, ControlCall& call, ipc::Responder respo
   milliseconds timeout(ipc::optional_non_negative_int(params, "timeout").value_or(kDefaultWaitMs));
   std::string previous = location.snapshot() ? location.snapshot()->version : "";
   auto started = std::chrono::steady_clock::now();
-  location.restart();
+  location.reload(Location::ReloadTrigger::kRequest, "requested");
   if (!wait) {
     responder.reply(reload_result(location, previous, started));
     return;
@@ -140,7 +142,7 @@ json events_subscribe(const json& params, ControlCall& call) {
       if (!kEventTopics.count(topic)) {
         throw ipc::RpcError::invalid_params(
             "parameter 'topics': unknown topic '" + topic +
-                "' (topics are state, definitions, workspace, logs)",
+                "' (topics are state, definitions, reload, workspace, logs)",
             {{"parameter", "topics"}});
       }
       topics.insert(topic);

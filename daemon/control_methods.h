@@ -43,8 +43,10 @@ struct ControlCall {
 };
 
 // The event topics (events.subscribe) and the default set.
-inline const std::set<std::string> kEventTopics{"state", "definitions", "workspace", "logs"};
-inline const std::set<std::string> kDefaultEventTopics{"state", "definitions", "workspace"};
+inline const std::set<std::string> kEventTopics{"state", "definitions", "reload", "workspace",
+                                                "logs"};
+inline const std::set<std::string> kDefaultEventTopics{"state", "definitions", "reload",
+                                                       "workspace"};
 
 nlohmann::json daemon_info(const ControlContext& context);
 nlohmann::json locations_list(const ControlContext& context);

@@ -299,6 +299,12 @@ void ControlServer::definitions_changed(const Location& location, const std::str
            {"at", iso8601(context_.clock.wall_now())}});
 }
 
+void ControlServer::reloaded(const Location& location, const ReloadReport& report) {
+  nlohmann::json params = reload_json(location.name(), report);
+  params["at"] = iso8601(context_.clock.wall_now());
+  publish("reload", "event.reloaded", std::move(params));
+}
+
 void ControlServer::output(const Location& location, const LogLine& line) {
   nlohmann::json params = log_line_json(line);
   params["name"] = location.name();

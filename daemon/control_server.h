@@ -63,6 +63,7 @@ class ControlServer final : private SupervisorListener {
 
   void state_changed(const Location& location, LocationState from, LocationState to) override;
   void definitions_changed(const Location& location, const std::string& old_version) override;
+  void reloaded(const Location& location, const ReloadReport& report) override;
   void output(const Location& location, const LogLine& line) override;
   void workspace_applied(const workspace::WorkspaceDiff& diff) override;
 

@@ -73,6 +73,7 @@ Location::~Location() {
     if (child.err) child.err->close();
   };
   if (current_) close(*current_);
+  if (candidate_) close(*candidate_);
   for (auto& child : retired_)
     close(*child);
 }
@@ -100,12 +101,39 @@ void Location::restart() {
   machine_.restart();
 }
 
+void Location::reload(ReloadTrigger trigger, std::string cause) {
+  if (spec_.kind == LocationKind::kGrpcServer) return;  // nothing of ours runs
+  LocationState state = machine_.state();
+  if (state == LocationState::kStopped || state == LocationState::kStopping) {
+    if (trigger == ReloadTrigger::kRequest) {
+      queued_cause_ = std::move(cause);
+      machine_.start();
+    }
+    return;
+  }
+  if (queued_cause_.empty() || !machine_.reload_queued()) {
+    queued_cause_ = std::move(cause);
+  } else if (queued_cause_ != cause) {
+    queued_cause_ = "several changes";
+  }
+  machine_.reload();
+}
+
 void Location::replace(workspace::LocationSpec spec, SupervisionPolicy policy) {
+  bool was_grpc = spec_.kind == LocationKind::kGrpcServer;
   spec_ = std::move(spec);
   machine_.set_policy(policy);
-  if (spec_.kind == LocationKind::kGrpcServer) {
+  if (spec_.kind == LocationKind::kGrpcServer || was_grpc) {
     stop();
     start();
+    return;
+  }
+  // A loaded (or failed) location loads the new entry beside the running child; a first load
+  // still running under the old entry is of no use and restarts.
+  LocationState state = machine_.state();
+  if (state == LocationState::kLoaded || state == LocationState::kLoadError ||
+      state == LocationState::kBackoff || state == LocationState::kReloading) {
+    reload(ReloadTrigger::kRequest, "workspace entry changed");
   } else {
     machine_.restart();
   }
@@ -123,6 +151,7 @@ bool Location::processes_gone(const Child& child) {
 
 bool Location::all_processes_gone() const {
   if (current_ && !processes_gone(*current_)) return false;
+  if (candidate_ && !processes_gone(*candidate_)) return false;
   for (const auto& child : retired_) {
     if (!processes_gone(*child)) return false;
   }
@@ -133,6 +162,11 @@ bool Location::on_reaped(pid_t pid, ExitStatus status) {
   if (current_ && current_->pid == pid) {
     current_->exited = true;
     machine_.on_exit(status);
+    return true;
+  }
+  if (candidate_ && candidate_->pid == pid) {
+    candidate_->exited = true;
+    machine_.on_candidate_exit(status);
     return true;
   }
   for (auto& child : retired_) {
@@ -204,42 +238,115 @@ LaunchSpec Location::launch_spec(const std::string& token) const {
   return launch;
 }
 
-void Location::retire_current() {
-  if (!current_) return;
-  if (current_->session) current_->session->close();
-  current_->session.reset();
-  if (!processes_gone(*current_)) retired_.push_back(std::move(current_));
-  current_.reset();
+void Location::retire(std::unique_ptr<Child> child, bool stop) {
+  if (!child) return;
+  if (stop && !child->exited) {
+    if (child->session) child->session->shutdown();
+    if (child->pid > 0) {
+      ::kill(-child->pid, machine_.policy().stop_signal);
+      child->kill_timer = std::make_unique<boost::asio::steady_timer>(io_);
+      child->kill_timer->expires_after(machine_.policy().stop_timeout);
+      child->kill_timer->async_wait([this, id = child->id](const boost::system::error_code& ec) {
+        if (ec) return;
+        for (const auto& retired : retired_) {
+          if (retired->id == id) kill_child(*retired);
+        }
+      });
+    }
+  }
+  if (child->session) child->session->close();
+  child->session.reset();
+  if (child->pid <= 0) child->exited = true;  // an attached code server: closing is its exit
+  if (!processes_gone(*child)) retired_.push_back(std::move(child));
 }
 
 LaunchOutcome Location::launch() {
-  retire_current();
+  retire(std::move(current_), /*stop=*/false);
   auto child = std::make_unique<Child>();
-  child->id = next_child_id_++;
-  child->token = make_token(spec_.name, child->id);
-  std::uint64_t id = child->id;
+  LaunchOutcome outcome = spawn(*child);
+  if (outcome.kind != LaunchOutcome::Kind::kStarted) return outcome;
+  current_ = std::move(child);
+  if (current_->session) current_->session->load(machine_.policy().startup_timeout);
+  return outcome;
+}
+
+LaunchOutcome Location::launch_candidate() {
+  discard_candidate();
+  auto child = std::make_unique<Child>();
+  LaunchOutcome outcome = spawn(*child);
+  if (outcome.kind != LaunchOutcome::Kind::kStarted) return outcome;
+  candidate_ = std::move(child);
+  reload_cause_ = std::move(queued_cause_);
+  queued_cause_.clear();
+  reload_change_.reset();
+  if (candidate_->session) candidate_->session->load(machine_.policy().startup_timeout);
+  return outcome;
+}
+
+void Location::promote_candidate() {
+  retire_current();
+  current_ = std::move(candidate_);
+}
+
+void Location::retire_current() {
+  retire(std::move(current_), /*stop=*/true);
+}
+
+void Location::discard_candidate() {
+  if (!candidate_) return;
+  kill_child(*candidate_);
+  retire(std::move(candidate_), /*stop=*/false);
+}
+
+void Location::on_definitions(std::uint64_t child_id, Snapshot snapshot) {
+  bool current = is_current(child_id);
+  if (!current && !is_candidate(child_id)) return;
+  if (!current) reload_change_ = compare_definitions(snapshot_ ? &*snapshot_ : nullptr, snapshot);
+  std::string old_version = snapshot_ ? snapshot_->version : "";
+  snapshot_ = std::move(snapshot);
+  error_.reset();
+  if (current) {
+    machine_.on_loaded();
+  } else {
+    machine_.on_candidate_loaded();
+  }
+  if (old_version != snapshot_->version) observer_.location_definitions(*this, old_version);
+}
+
+void Location::on_load_error(std::uint64_t child_id, LocationError error) {
+  bool current = is_current(child_id);
+  if (!current && !is_candidate(child_id)) return;
+  std::string message = error.message;
+  error_ = std::move(error);
+  if (current) {
+    machine_.on_load_error(message);
+  } else {
+    machine_.on_candidate_load_error(message);
+  }
+}
+
+LaunchOutcome Location::spawn(Child& child) {
+  child.id = next_child_id_++;
+  child.token = make_token(spec_.name, child.id);
+  std::uint64_t id = child.id;
 
   CodeServerSession::Callbacks callbacks;
   callbacks.on_definitions = [this, id](Snapshot snapshot) {
-    if (!is_current(id)) return;
-    std::string old_version = snapshot_ ? snapshot_->version : "";
-    snapshot_ = std::move(snapshot);
-    error_.reset();
-    machine_.on_loaded();
-    if (old_version != snapshot_->version) observer_.location_definitions(*this, old_version);
+    on_definitions(id, std::move(snapshot));
   };
   callbacks.on_load_error = [this, id](LocationError error) {
-    if (!is_current(id)) return;
-    std::string message = error.message;
-    error_ = std::move(error);
-    machine_.on_load_error(message);
+    on_load_error(id, std::move(error));
   };
   callbacks.on_closed = [this, id]() {
     // An attached code server has no process: a closed connection is its exit.
-    if (!is_current(id) || current_->pid > 0) return;
-    current_->exited = true;
-    machine_.on_exit(ExitStatus{false, 1});
-    check_processes_gone();
+    if (is_current(id) && current_->pid <= 0) {
+      current_->exited = true;
+      machine_.on_exit(ExitStatus{false, 1});
+      check_processes_gone();
+    } else if (is_candidate(id) && candidate_->pid <= 0) {
+      candidate_->exited = true;
+      machine_.on_candidate_exit(ExitStatus{false, 1});
+    }
   };
 
   int channel[2];
@@ -248,42 +355,40 @@ LaunchOutcome Location::launch() {
     int fd = spec_.socket ? connect_unix(*spec_.socket, &error) : -1;
     if (!spec_.socket) error = "code_server over TCP (host/port) is not supported yet; use socket";
     if (fd < 0) return {LaunchOutcome::Kind::kTransientFail, error};
-    child->session = CodeServerSession::create(io_.get_executor(), fd, spec_.name,
-                                               options_.max_message_bytes, std::move(callbacks));
-  } else {
-    if (workspace::is_python_kind(spec_.kind) && options_.code_server.empty()) {
-      return {LaunchOutcome::Kind::kCannotStart,
-              "codeloc's Python code server was not found; set CODELOC_CODE_SERVER to the "
-              "codeloc_server directory"};
-    }
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
-      return {LaunchOutcome::Kind::kTransientFail,
-              std::string("socketpair: ") + std::strerror(errno)};
-    }
-    UniqueFd child_end(channel[1]);
-    LaunchSpec launch = launch_spec(child->token);
-    launch.channel_fd = child_end.get();
-    LaunchResult result = launcher_.launch(launch);
-    if (result.kind != LaunchOutcome::Kind::kStarted) {
-      ::close(channel[0]);
-      return {result.kind, result.error};
-    }
-    child->pid = result.child.pid;
-    pid_t pid = child->pid;
-    auto pump = [&](UniqueFd fd, OutputStream stream) -> std::shared_ptr<OutputPump> {
-      if (!fd) return nullptr;
-      return OutputPump::start(io_, std::move(fd), options_.log_line_max_bytes,
-                               [this, id, pid, stream](std::string_view text, bool truncated) {
-                                 on_line(id, pid, stream, text, truncated);
-                               });
-    };
-    child->out = pump(std::move(result.child.stdout_fd), OutputStream::kStdout);
-    child->err = pump(std::move(result.child.stderr_fd), OutputStream::kStderr);
-    child->session = CodeServerSession::create(io_.get_executor(), channel[0], spec_.name,
-                                               options_.max_message_bytes, std::move(callbacks));
+    child.session = CodeServerSession::create(io_.get_executor(), fd, spec_.name,
+                                              options_.max_message_bytes, std::move(callbacks));
+    return {LaunchOutcome::Kind::kStarted, ""};
   }
-  current_ = std::move(child);
-  if (current_->session) current_->session->load(machine_.policy().startup_timeout);
+  if (workspace::is_python_kind(spec_.kind) && options_.code_server.empty()) {
+    return {LaunchOutcome::Kind::kCannotStart,
+            "codeloc's Python code server was not found; set CODELOC_CODE_SERVER to the "
+            "codeloc_server directory"};
+  }
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
+    return {LaunchOutcome::Kind::kTransientFail,
+            std::string("socketpair: ") + std::strerror(errno)};
+  }
+  UniqueFd child_end(channel[1]);
+  LaunchSpec launch = launch_spec(child.token);
+  launch.channel_fd = child_end.get();
+  LaunchResult result = launcher_.launch(launch);
+  if (result.kind != LaunchOutcome::Kind::kStarted) {
+    ::close(channel[0]);
+    return {result.kind, result.error};
+  }
+  child.pid = result.child.pid;
+  pid_t pid = child.pid;
+  auto pump = [&](UniqueFd fd, OutputStream stream) -> std::shared_ptr<OutputPump> {
+    if (!fd) return nullptr;
+    return OutputPump::start(io_, std::move(fd), options_.log_line_max_bytes,
+                             [this, id, pid, stream](std::string_view text, bool truncated) {
+                               on_line(id, pid, stream, text, truncated);
+                             });
+  };
+  child.out = pump(std::move(result.child.stdout_fd), OutputStream::kStdout);
+  child.err = pump(std::move(result.child.stderr_fd), OutputStream::kStderr);
+  child.session = CodeServerSession::create(io_.get_executor(), channel[0], spec_.name,
+                                            options_.max_message_bytes, std::move(callbacks));
   return {LaunchOutcome::Kind::kStarted, ""};
 }
 
@@ -304,14 +409,16 @@ void Location::terminate(int signal) {
   });
 }
 
+void Location::kill_child(const Child& child) {
+  if (child.pid <= 0) return;
+  ::kill(-child.pid, SIGKILL);
+  for (pid_t pid : location_processes(child.pid, child.token))
+    ::kill(pid, SIGKILL);
+}
+
 void Location::kill_all() {
-  auto kill_child = [](const Child& child) {
-    if (child.pid <= 0) return;
-    ::kill(-child.pid, SIGKILL);
-    for (pid_t pid : location_processes(child.pid, child.token))
-      ::kill(pid, SIGKILL);
-  };
   if (current_) kill_child(*current_);
+  if (candidate_) kill_child(*candidate_);
   for (const auto& child : retired_)
     kill_child(*child);
 }
@@ -344,11 +451,30 @@ void Location::cancel_timer(TimerKind kind) {
 
 void Location::state_changed(LocationState from, LocationState to) {
   if (to == LocationState::kStopped) snapshot_.reset();
+  if (to == LocationState::kReloading) reload_started_ = clock_.now();
   if (to != LocationState::kLoadError && !machine_.error().empty() && error_ &&
       error_->message != machine_.error()) {
     error_.reset();
   }
   observer_.location_state_changed(*this, from, to);
+  if (from == LocationState::kReloading) reload_ended(to);
+}
+
+void Location::reload_ended(LocationState outcome) {
+  ReloadReport report;
+  report.outcome = outcome;
+  report.duration =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - reload_started_);
+  report.cause = std::move(reload_cause_);
+  reload_cause_.clear();
+  if (outcome == LocationState::kLoaded) {
+    report.change = std::move(reload_change_);
+  } else {
+    report.error = machine_.error();
+  }
+  reload_change_.reset();
+  last_reload_ = report;
+  observer_.location_reloaded(*this, report);
 }
 
 void Location::on_line(std::uint64_t, pid_t pid, OutputStream stream, std::string_view text,
@@ -371,6 +497,7 @@ nlohmann::json Location::status_json() const {
   auto running = pid();
   status["pid"] = running ? nlohmann::json(*running) : nlohmann::json(nullptr);
   status["restarts"] = machine_.restarts();
+  status["reloads"] = machine_.reloads();
   auto since_wall =
       clock_.wall_now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(
                               clock_.now() - machine_.since());

@@ -22,6 +22,7 @@
 #include "daemon/log_ring.h"
 #include "daemon/output_pump.h"
 #include "daemon/process_launcher.h"
+#include "daemon/reload_report.h"
 #include "daemon/snapshot.h"
 #include "workspace/location_spec.h"
 
@@ -37,6 +38,8 @@ class LocationObserver {
                                       LocationState to) = 0;
   virtual void location_output(const Location& location, const LogLine& line) = 0;
   virtual void location_definitions(const Location& location, const std::string& old_version) = 0;
+  // A reload (RELOADING) ended: loaded, load error, crash or stop.
+  virtual void location_reloaded(const Location& location, const ReloadReport& report) = 0;
 };
 
 // Settings every location shares.
@@ -63,7 +66,12 @@ class Location final : private LocationDriver {
   void start();
   void stop();
   void restart();
-  // Replaces the entry (a changed workspace) and restarts with it.
+  // Loads the location's code again in a new child beside the running one
+  // (LocationMachine::reload). `cause` says why, for the reload's log line and event ("assets.py
+  // changed"). A request (location.reload) also starts a STOPPED location; a file change does not.
+  enum class ReloadTrigger { kFiles, kRequest };
+  void reload(ReloadTrigger trigger, std::string cause);
+  // Replaces the entry (a changed workspace) and loads it beside the running child.
   void replace(workspace::LocationSpec spec, SupervisionPolicy policy);
   // SIGKILL to every process now (a second Ctrl-C); the states follow as exits arrive.
   void kill_now() { kill_all(); }
@@ -82,6 +90,10 @@ class Location final : private LocationDriver {
   // True when no process started for this location remains (current or earlier children).
   bool all_processes_gone() const;
   const std::optional<Snapshot>& snapshot() const { return snapshot_; }
+  // Why the running reload (RELOADING) started.
+  const std::string& reload_cause() const { return reload_cause_; }
+  // The last reload's report, if any reload ended.
+  const std::optional<ReloadReport>& last_reload() const { return last_reload_; }
   const std::optional<LocationError>& error() const { return error_; }
   const LogRing& logs() const { return logs_; }
   // The locations.list entry (docs/protocol.md).
@@ -102,10 +114,16 @@ class Location final : private LocationDriver {
     std::shared_ptr<CodeServerSession> session;
     std::shared_ptr<OutputPump> out;
     std::shared_ptr<OutputPump> err;
+    // Retired children only: SIGKILL after the stop timeout.
+    std::unique_ptr<boost::asio::steady_timer> kill_timer;
   };
 
   // LocationDriver
   LaunchOutcome launch() override;
+  LaunchOutcome launch_candidate() override;
+  void promote_candidate() override;
+  void retire_current() override;
+  void discard_candidate() override;
   void terminate(int signal) override;
   void kill_all() override;
   void send_ping(milliseconds timeout) override;
@@ -115,10 +133,22 @@ class Location final : private LocationDriver {
 
   LaunchSpec launch_spec(const std::string& token) const;
   std::vector<std::string> child_argv() const;
-  void retire_current();
+  // Starts a child for the current spec into `child`; the session's events go to the current or
+  // the candidate handlers, whichever the child is by then.
+  LaunchOutcome spawn(Child& child);
+  void on_definitions(std::uint64_t child_id, Snapshot snapshot);
+  void on_load_error(std::uint64_t child_id, LocationError error);
+  // Moves a child to retired_; `stop` asks it to stop first (stop signal, then SIGKILL after the
+  // stop timeout).
+  void retire(std::unique_ptr<Child> child, bool stop);
+  void kill_child(const Child& child);
+  void reload_ended(LocationState outcome);
   void on_line(std::uint64_t child_id, pid_t pid, OutputStream stream, std::string_view text,
                bool truncated);
   bool is_current(std::uint64_t child_id) const { return current_ && current_->id == child_id; }
+  bool is_candidate(std::uint64_t child_id) const {
+    return candidate_ && candidate_->id == child_id;
+  }
   static bool processes_gone(const Child& child);
 
   boost::asio::io_context& io_;
@@ -132,12 +162,20 @@ class Location final : private LocationDriver {
   std::array<boost::asio::steady_timer, 4> timers_;
   std::array<std::uint64_t, 4> timer_generation_{};
   std::unique_ptr<Child> current_;
+  std::unique_ptr<Child> candidate_;  // the new child of a running reload
   std::vector<std::unique_ptr<Child>> retired_;
   std::uint64_t next_child_id_ = 1;
 
   std::optional<Snapshot> snapshot_;
   std::optional<LocationError> error_;
   LogRing logs_;
+
+  // The running reload (RELOADING) and what asked for it.
+  std::string reload_cause_;
+  std::string queued_cause_;
+  Clock::TimePoint reload_started_;
+  std::optional<DefinitionsChange> reload_change_;  // set when the candidate delivered
+  std::optional<ReloadReport> last_reload_;
 };
 
 }  // namespace codeloc::daemon

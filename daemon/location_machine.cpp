@@ -40,6 +40,7 @@ void LocationMachine::start() {
       break;
     case LocationState::kStarting:
     case LocationState::kLoaded:
+    case LocationState::kReloading:
       break;
   }
 }
@@ -47,9 +48,11 @@ void LocationMachine::start() {
 void LocationMachine::stop() {
   want_running_ = false;
   restart_after_stop_ = false;
+  reload_queued_ = false;
   switch (state_) {
     case LocationState::kStarting:
     case LocationState::kLoaded:
+    case LocationState::kReloading:
       begin_stop();
       break;
     case LocationState::kLoadError:
@@ -69,6 +72,7 @@ void LocationMachine::stop() {
 
 void LocationMachine::restart() {
   backoff_ = policy_.backoff_initial;
+  reload_queued_ = false;
   if (state_ == LocationState::kStopped || state_ == LocationState::kBackoff ||
       (state_ == LocationState::kLoadError && !process_alive())) {
     start();
@@ -77,6 +81,24 @@ void LocationMachine::restart() {
   want_running_ = true;
   restart_after_stop_ = true;
   if (state_ != LocationState::kStopping) begin_stop();
+}
+
+void LocationMachine::reload() {
+  switch (state_) {
+    case LocationState::kStarting:
+    case LocationState::kReloading:
+      // The running load may have read the files before they changed: load once more after it.
+      reload_queued_ = true;
+      break;
+    case LocationState::kLoaded:
+    case LocationState::kLoadError:
+    case LocationState::kBackoff:
+      launch_candidate_now();
+      break;
+    case LocationState::kStopping:
+    case LocationState::kStopped:
+      break;
+  }
 }
 
 void LocationMachine::fail_configuration(const std::string& message) {
@@ -92,6 +114,7 @@ void LocationMachine::on_loaded() {
   missed_pings_ = 0;
   enter(LocationState::kLoaded);
   driver_->arm_timer(TimerKind::kPing, policy_.ping_interval);
+  after_load();
 }
 
 void LocationMachine::on_load_error(const std::string& message) {
@@ -101,6 +124,7 @@ void LocationMachine::on_load_error(const std::string& message) {
   // and the location waits here until its files change or someone asks for a reload.
   error_ = message;
   enter(LocationState::kLoadError);
+  after_load();
 }
 
 void LocationMachine::on_exit(ExitStatus status) {
@@ -122,6 +146,10 @@ void LocationMachine::on_exit(ExitStatus status) {
       break;
     case LocationState::kLoadError:
       driver_->kill_all();  // whatever it left behind; the error stays until a reload
+      break;
+    case LocationState::kReloading:
+      // The old child died while its successor loads: the reload's outcome decides what follows,
+      // and retiring the old child then sweeps whatever it left.
       break;
     case LocationState::kStopping:
     case LocationState::kBackoff:
@@ -159,6 +187,10 @@ void LocationMachine::on_timer(TimerKind kind) {
       if (state_ == LocationState::kStarting) {
         crashed("the code server did not load within " +
                 workspace::format_duration(policy_.startup_timeout) + " (startup_timeout)");
+      } else if (state_ == LocationState::kReloading) {
+        candidate_failed("the new code server did not load within " +
+                         workspace::format_duration(policy_.startup_timeout) +
+                         " (startup_timeout)");
       }
       break;
     case TimerKind::kBackoff:
@@ -175,6 +207,93 @@ void LocationMachine::on_timer(TimerKind kind) {
       if (state_ == LocationState::kLoaded) driver_->send_ping(policy_.ping_interval);
       break;
   }
+}
+
+void LocationMachine::on_candidate_loaded() {
+  if (state_ != LocationState::kReloading) return;
+  driver_->cancel_timer(TimerKind::kStartup);
+  driver_->promote_candidate();
+  leader_alive_ = candidate_alive_;
+  group_empty_ = false;
+  candidate_alive_ = false;
+  started_at_ = candidate_started_at_;
+  error_.clear();
+  missed_pings_ = 0;
+  enter(LocationState::kLoaded);
+  driver_->arm_timer(TimerKind::kPing, policy_.ping_interval);
+  after_load();
+}
+
+void LocationMachine::on_candidate_load_error(const std::string& message) {
+  if (state_ != LocationState::kReloading) return;
+  driver_->cancel_timer(TimerKind::kStartup);
+  // The new code is what the location is now: the error process replaces the old child, and the
+  // last good definitions stay served, marked stale, until a later reload loads.
+  driver_->promote_candidate();
+  leader_alive_ = candidate_alive_;
+  group_empty_ = false;
+  candidate_alive_ = false;
+  started_at_ = candidate_started_at_;
+  error_ = message;
+  enter(LocationState::kLoadError);
+  after_load();
+}
+
+void LocationMachine::on_candidate_exit(ExitStatus status) {
+  if (state_ != LocationState::kReloading || !candidate_alive_) return;
+  candidate_alive_ = false;
+  last_exit_ = status;
+  candidate_failed("the new code server " + status.describe() + " while reloading");
+}
+
+void LocationMachine::launch_candidate_now() {
+  want_running_ = true;
+  driver_->cancel_timer(TimerKind::kBackoff);
+  driver_->cancel_timer(TimerKind::kPing);
+  LaunchOutcome outcome = driver_->launch_candidate();
+  switch (outcome.kind) {
+    case LaunchOutcome::Kind::kStarted:
+      candidate_alive_ = true;
+      candidate_started_at_ = clock_->now();
+      ++reloads_;
+      driver_->arm_timer(TimerKind::kStartup, policy_.startup_timeout);
+      enter(LocationState::kReloading);
+      break;
+    case LaunchOutcome::Kind::kCannotStart:
+      driver_->retire_current();
+      leader_alive_ = false;
+      group_empty_ = true;
+      want_running_ = false;
+      error_ = outcome.error;
+      enter(LocationState::kLoadError);
+      break;
+    case LaunchOutcome::Kind::kTransientFail:
+      driver_->retire_current();
+      leader_alive_ = false;
+      group_empty_ = true;
+      crashed(outcome.error, /*kill_current=*/false);
+      break;
+  }
+}
+
+// A reload that crashed or timed out: the location goes down the crash path (BACKOFF, or STOPPED
+// for restart: never) with neither child. Its last good definitions stay served, marked stale.
+void LocationMachine::candidate_failed(const std::string& reason) {
+  driver_->cancel_timer(TimerKind::kStartup);
+  driver_->discard_candidate();
+  candidate_alive_ = false;
+  driver_->retire_current();
+  leader_alive_ = false;
+  group_empty_ = true;
+  reload_queued_ = false;  // the restart after the backoff reads the files anew anyway
+  started_at_ = candidate_started_at_;
+  crashed(reason, /*kill_current=*/false);
+}
+
+void LocationMachine::after_load() {
+  if (!reload_queued_) return;
+  reload_queued_ = false;
+  reload();
 }
 
 void LocationMachine::launch_now() {
@@ -199,10 +318,11 @@ void LocationMachine::launch_now() {
   }
 }
 
-void LocationMachine::crashed(const std::string& reason) {
+void LocationMachine::crashed(const std::string& reason, bool kill_current) {
   driver_->cancel_timer(TimerKind::kStartup);
   driver_->cancel_timer(TimerKind::kPing);
-  driver_->kill_all();
+  if (kill_current) driver_->kill_all();
+  reload_queued_ = false;
   error_ = reason;
   if (policy_.restart == RestartPolicy::kNever) {
     want_running_ = false;
@@ -223,6 +343,10 @@ void LocationMachine::begin_stop() {
   driver_->cancel_timer(TimerKind::kStartup);
   driver_->cancel_timer(TimerKind::kPing);
   driver_->cancel_timer(TimerKind::kBackoff);
+  if (candidate_alive_ || state_ == LocationState::kReloading) {
+    driver_->discard_candidate();
+    candidate_alive_ = false;
+  }
   enter(LocationState::kStopping);
   if (!process_alive()) {
     on_group_empty();

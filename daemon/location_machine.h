@@ -59,6 +59,17 @@ class LocationDriver {
   // One timer per kind: arming a kind again replaces it; expiry calls LocationMachine::on_timer.
   virtual void arm_timer(TimerKind kind, milliseconds delay) = 0;
   virtual void cancel_timer(TimerKind kind) = 0;
+  // Start a second child beside the current one (a reload). Its events come back through the
+  // on_candidate_* calls; the current child keeps running and serving meanwhile.
+  virtual LaunchOutcome launch_candidate() = 0;
+  // The candidate becomes the current child. The previous current child, if any, is retired:
+  // asked to stop with the stop signal and SIGKILLed after the stop timeout, outside the
+  // machine's view (none of its events reach the machine again).
+  virtual void promote_candidate() = 0;
+  // Retires the current child as promote_candidate does, without a successor.
+  virtual void retire_current() = 0;
+  // SIGKILLs the candidate's processes and forgets it (a failed or abandoned reload).
+  virtual void discard_candidate() = 0;
   // Observation only: called after every state change (logging, events, status).
   virtual void state_changed(LocationState from, LocationState to) = 0;
 };
@@ -72,6 +83,11 @@ class LocationMachine {
   void start();    // want it running: launches now unless already running or stopping
   void stop();     // want it stopped: graceful stop with escalation; STOPPED when all is gone
   void restart();  // stop if running, then start; resets the backoff
+  // The location's files or entry changed: load them in a new child beside the current one
+  // (RELOADING), swap when it has loaded. While a load is running (STARTING, RELOADING) one more
+  // reload is queued, never more. A crash waiting in BACKOFF restarts at once. A STOPPED or
+  // STOPPING location is left alone.
+  void reload();
   // A fatal configuration problem (grpc_server entry, ...): LOAD_ERROR with this message.
   void fail_configuration(const std::string& message);
 
@@ -82,11 +98,18 @@ class LocationMachine {
   void on_group_empty();                           // no process of the location is left
   void on_ping_result(bool answered);
   void on_timer(TimerKind kind);
+  // Events from the candidate child of a reload (RELOADING).
+  void on_candidate_loaded();
+  void on_candidate_load_error(const std::string& message);
+  void on_candidate_exit(ExitStatus status);
 
   LocationState state() const { return state_; }
   Clock::TimePoint since() const { return since_; }
   bool process_alive() const { return leader_alive_ || !group_empty_; }
   int restarts() const { return restarts_; }
+  // Reloads started (RELOADING entered), and whether one more is queued.
+  int reloads() const { return reloads_; }
+  bool reload_queued() const { return reload_queued_; }
   const std::optional<ExitStatus>& last_exit() const { return last_exit_; }
   // The load error, crash reason or configuration problem; empty when none.
   const std::string& error() const { return error_; }
@@ -98,7 +121,10 @@ class LocationMachine {
 
  private:
   void launch_now();
-  void crashed(const std::string& reason);
+  void launch_candidate_now();
+  void candidate_failed(const std::string& reason);
+  void after_load();  // runs a queued reload
+  void crashed(const std::string& reason, bool kill_current = true);
   void begin_stop();
   void enter(LocationState next);
   bool wants_restart_after(const ExitStatus& status) const;
@@ -114,7 +140,11 @@ class LocationMachine {
   bool leader_alive_ = false;
   bool group_empty_ = true;
   bool restart_after_stop_ = false;
+  bool reload_queued_ = false;
+  bool candidate_alive_ = false;
+  Clock::TimePoint candidate_started_at_;
   int restarts_ = 0;
+  int reloads_ = 0;
   int missed_pings_ = 0;
   milliseconds backoff_;
   milliseconds backoff_delay_{0};

@@ -12,6 +12,8 @@ const char* state_name(LocationState state) {
       return "STARTING";
     case LocationState::kLoaded:
       return "LOADED";
+    case LocationState::kReloading:
+      return "RELOADING";
     case LocationState::kLoadError:
       return "LOAD_ERROR";
     case LocationState::kBackoff:

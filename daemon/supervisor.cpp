@@ -74,7 +74,7 @@ workspace::WorkspaceDiff Supervisor::apply(workspace::Workspace next) {
       std::string fields;
       for (const auto& field : change.fields)
         fields += (fields.empty() ? "" : ", ") + field;
-      spdlog::info("{}: changed ({}), restarting", change.name, fields);
+      spdlog::info("{}: changed ({}), reloading", change.name, fields);
       const workspace::LocationSpec* spec = next.find(change.name);
       location->replace(*spec, policy_for(*spec));
     }
@@ -203,6 +203,10 @@ void Supervisor::location_state_changed(const Location& location, LocationState 
       spdlog::warn("{}: {} -> BACKOFF: {}; restarting in {}", name, state_name(from), reason,
                    workspace::format_duration(location.machine().backoff_delay()));
       break;
+    case LocationState::kReloading:
+      spdlog::info("{}: {} -> RELOADING{}: {}", name, state_name(from), pid_text,
+                   location.reload_cause().empty() ? "reload" : location.reload_cause());
+      break;
     case LocationState::kStopped:
       if (!reason.empty() && from != LocationState::kStopping) {
         spdlog::warn("{}: {} -> STOPPED: {}", name, state_name(from), reason);
@@ -238,6 +242,16 @@ void Supervisor::location_output(const Location& location, const LogLine& line) 
 void Supervisor::location_definitions(const Location& location, const std::string& old_version) {
   for (auto* listener : listeners_)
     listener->definitions_changed(location, old_version);
+}
+
+void Supervisor::location_reloaded(const Location& location, const ReloadReport& report) {
+  if (report.outcome == LocationState::kLoaded) {
+    spdlog::info("{}", describe_reload(location.name(), report));
+  } else {
+    spdlog::warn("{}", describe_reload(location.name(), report));
+  }
+  for (auto* listener : listeners_)
+    listener->reloaded(location, report);
 }
 
 }  // namespace codeloc::daemon

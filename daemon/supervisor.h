@@ -29,6 +29,7 @@ class SupervisorListener {
   virtual void definitions_changed(const Location&, const std::string& /*old_version*/) {}
   virtual void output(const Location&, const LogLine&) {}
   virtual void workspace_applied(const workspace::WorkspaceDiff&) {}
+  virtual void reloaded(const Location&, const ReloadReport&) {}
 };
 
 // REQUIRES: io, clock, launcher and settings outlive the supervisor.
@@ -61,6 +62,7 @@ class Supervisor final : private LocationObserver {
                               LocationState to) override;
   void location_output(const Location& location, const LogLine& line) override;
   void location_definitions(const Location& location, const std::string& old_version) override;
+  void location_reloaded(const Location& location, const ReloadReport& report) override;
 
   std::unique_ptr<Location> make_location(workspace::LocationSpec spec);
   void settle();  // drops stopped removed locations, finishes a shutdown, arms the recheck

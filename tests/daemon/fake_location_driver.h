@@ -33,6 +33,16 @@ class FakeLocationDriver final : public LocationDriver {
   void send_ping(milliseconds) override { ++pings; }
   void arm_timer(TimerKind kind, milliseconds delay) override { timers[kind] = delay; }
   void cancel_timer(TimerKind kind) override { timers.erase(kind); }
+  LaunchOutcome launch_candidate() override {
+    ++candidate_launches;
+    return next_launch;
+  }
+  void promote_candidate() override {
+    ++promotions;
+    ++retirements;
+  }
+  void retire_current() override { ++retirements; }
+  void discard_candidate() override { ++discards; }
   void state_changed(LocationState, LocationState to) override { states.push_back(to); }
 
   bool armed(TimerKind kind) const { return timers.count(kind) != 0; }
@@ -40,6 +50,10 @@ class FakeLocationDriver final : public LocationDriver {
 
   LaunchOutcome next_launch;
   int launches = 0;
+  int candidate_launches = 0;
+  int promotions = 0;
+  int retirements = 0;
+  int discards = 0;
   int kills = 0;
   int pings = 0;
   std::vector<int> terminations;

@@ -305,5 +305,173 @@ TEST_F(LocationMachineTest, EveryStateChangeIsObservedWithItsTime) {
   EXPECT_EQ(m.since(), clock_.now());
 }
 
+// Hot reload (issue 6): a new child loads beside the old one.
+
+TEST_F(LocationMachineTest, ReloadStartsACandidateBesideTheLoadedChild) {
+  auto& m = make();
+  m.start();
+  m.on_loaded();
+  m.reload();
+  EXPECT_EQ(m.state(), S::kReloading);
+  EXPECT_EQ(driver_.candidate_launches, 1);
+  EXPECT_TRUE(driver_.terminations.empty());  // the old child keeps serving
+  EXPECT_EQ(driver_.retirements, 0);
+  EXPECT_FALSE(driver_.armed(TimerKind::kPing));
+  EXPECT_EQ(driver_.delay(TimerKind::kStartup), milliseconds(60'000));
+  EXPECT_EQ(m.reloads(), 1);
+}
+
+TEST_F(LocationMachineTest, LoadedCandidateTakesOverAndTheOldChildIsRetired) {
+  auto& m = make();
+  m.start();
+  m.on_loaded();
+  m.reload();
+  m.on_candidate_loaded();
+  EXPECT_EQ(m.state(), S::kLoaded);
+  EXPECT_EQ(driver_.promotions, 1);
+  EXPECT_TRUE(driver_.armed(TimerKind::kPing));
+  EXPECT_FALSE(driver_.armed(TimerKind::kStartup));
+  EXPECT_TRUE(m.process_alive());
+  EXPECT_EQ(driver_.states, (std::vector<S>{S::kStarting, S::kLoaded, S::kReloading, S::kLoaded}));
+}
+
+TEST_F(LocationMachineTest, CandidateLoadErrorReplacesTheOldChildWithoutRestartLoop) {
+  auto& m = make();
+  m.start();
+  m.on_loaded();
+  m.reload();
+  m.on_candidate_load_error("SyntaxError: invalid syntax (assets.py, line 3)");
+  EXPECT_EQ(m.state(), S::kLoadError);
+  EXPECT_EQ(m.error(), "SyntaxError: invalid syntax (assets.py, line 3)");
+  EXPECT_EQ(driver_.promotions, 1);
+  EXPECT_TRUE(driver_.timers.empty());
+  // Fixing the file reloads again, beside the error process, and loads.
+  m.reload();
+  EXPECT_EQ(m.state(), S::kReloading);
+  m.on_candidate_loaded();
+  EXPECT_EQ(m.state(), S::kLoaded);
+  EXPECT_TRUE(m.error().empty());
+}
+
+TEST_F(LocationMachineTest, ChangesDuringAReloadQueueExactlyOneMore) {
+  auto& m = make();
+  m.start();
+  m.on_loaded();
+  m.reload();
+  m.reload();
+  m.reload();
+  EXPECT_EQ(driver_.candidate_launches, 1);
+  EXPECT_TRUE(m.reload_queued());
+  m.on_candidate_loaded();
+  EXPECT_EQ(m.state(), S::kReloading);  // the queued reload started at once
+  EXPECT_EQ(driver_.candidate_launches, 2);
+  EXPECT_FALSE(m.reload_queued());
+  m.on_candidate_loaded();
+  EXPECT_EQ(m.state(), S::kLoaded);
+  EXPECT_EQ(driver_.candidate_launches, 2);
+}
+
+TEST_F(LocationMachineTest, ChangeDuringTheFirstLoadReloadsAfterIt) {
+  auto& m = make();
+  m.start();
+  m.reload();
+  EXPECT_EQ(m.state(), S::kStarting);
+  EXPECT_EQ(driver_.candidate_launches, 0);
+  m.on_loaded();
+  EXPECT_EQ(m.state(), S::kReloading);
+  EXPECT_EQ(driver_.candidate_launches, 1);
+}
+
+TEST_F(LocationMachineTest, CandidateCrashFollowsTheBackoffRules) {
+  auto& m = make();
+  m.start();
+  m.on_loaded();
+  m.reload();
+  m.on_candidate_exit(kCrash);
+  EXPECT_EQ(m.state(), S::kBackoff);
+  EXPECT_EQ(driver_.discards, 1);
+  EXPECT_EQ(driver_.retirements, 1);  // the old child goes too: the reload's outcome is the state
+  EXPECT_EQ(driver_.delay(TimerKind::kBackoff), milliseconds(100));
+  EXPECT_FALSE(m.process_alive());
+  EXPECT_NE(m.error().find("while reloading"), std::string::npos);
+  fire(TimerKind::kBackoff);
+  EXPECT_EQ(m.state(), S::kStarting);
+  m.on_exit(kCrash);
+  m.on_group_empty();
+  EXPECT_EQ(driver_.delay(TimerKind::kBackoff), milliseconds(200));  // the delay grew
+}
+
+TEST_F(LocationMachineTest, ChangeInBackoffReloadsAtOnce) {
+  auto& m = make();
+  m.start();
+  m.on_loaded();
+  crash_and_exit();
+  ASSERT_EQ(m.state(), S::kBackoff);
+  m.reload();
+  EXPECT_EQ(m.state(), S::kReloading);
+  EXPECT_FALSE(driver_.armed(TimerKind::kBackoff));
+  m.on_candidate_loaded();
+  EXPECT_EQ(m.state(), S::kLoaded);
+}
+
+TEST_F(LocationMachineTest, CandidateStartupTimeoutIsACrash) {
+  auto& m = make();
+  m.start();
+  m.on_loaded();
+  m.reload();
+  fire(TimerKind::kStartup);
+  EXPECT_EQ(m.state(), S::kBackoff);
+  EXPECT_EQ(driver_.discards, 1);
+  EXPECT_NE(m.error().find("startup_timeout"), std::string::npos);
+}
+
+TEST_F(LocationMachineTest, OldChildExitDuringReloadWaitsForTheCandidate) {
+  auto& m = make();
+  m.start();
+  m.on_loaded();
+  m.reload();
+  crash_and_exit();
+  EXPECT_EQ(m.state(), S::kReloading);
+  EXPECT_FALSE(driver_.armed(TimerKind::kBackoff));
+  m.on_candidate_loaded();
+  EXPECT_EQ(m.state(), S::kLoaded);
+  EXPECT_TRUE(m.process_alive());
+}
+
+TEST_F(LocationMachineTest, StopDuringReloadDiscardsTheCandidate) {
+  auto& m = make();
+  m.start();
+  m.on_loaded();
+  m.reload();
+  m.reload();
+  m.stop();
+  EXPECT_EQ(m.state(), S::kStopping);
+  EXPECT_EQ(driver_.discards, 1);
+  EXPECT_FALSE(m.reload_queued());
+  EXPECT_EQ(driver_.terminations, (std::vector<int>{SIGTERM}));
+  m.on_candidate_loaded();  // too late: ignored
+  EXPECT_EQ(m.state(), S::kStopping);
+  crash_and_exit(kCleanExit);
+  EXPECT_EQ(m.state(), S::kStopped);
+}
+
+TEST_F(LocationMachineTest, StoppedLocationIgnoresReloads) {
+  auto& m = make();
+  m.reload();
+  EXPECT_EQ(m.state(), S::kStopped);
+  EXPECT_EQ(driver_.launches + driver_.candidate_launches, 0);
+}
+
+TEST_F(LocationMachineTest, ReloadThatCannotStartIsALoadError) {
+  auto& m = make();
+  m.start();
+  m.on_loaded();
+  driver_.next_launch = {LaunchOutcome::Kind::kCannotStart, "no such executable: /nope/python"};
+  m.reload();
+  EXPECT_EQ(m.state(), S::kLoadError);
+  EXPECT_EQ(driver_.retirements, 1);
+  EXPECT_EQ(m.error(), "no such executable: /nope/python");
+}
+
 }  // namespace
 }  // namespace codeloc::daemon

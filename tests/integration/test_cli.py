@@ -258,7 +258,7 @@ def test_events_readable_and_json(daemon_factory, test_server, codeloc_bin):
     as_json = Streaming(codeloc_bin, "events", "--topics", "state", "--json", "--socket",
                         str(d.socket))
     try:
-        readable.wait_line(r"^codeloc: listening for definitions, state, workspace events", "err")
+        readable.wait_line(r"^codeloc: listening for definitions, reload, state, workspace events", "err")
         as_json.wait_line(r"^codeloc: listening for state events", "err")
         d.rpc("location.restart", {"name": "alpha"})
         readable.wait_line(rf"^\S+ state alpha LOADED -> STOPPING \(pid {pid}\)$")

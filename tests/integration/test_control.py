@@ -163,7 +163,7 @@ def test_subscribers_get_state_definitions_workspace_and_opted_in_log_events(dae
     d.wait_state("alpha", "LOADED")
     events = RpcClient(d.socket)
     assert events.call("events.subscribe")["result"] == {
-        "topics": ["definitions", "state", "workspace"]}
+        "topics": ["definitions", "reload", "state", "workspace"]}
     logs = RpcClient(d.socket)
     assert logs.call("events.subscribe", {"topics": ["logs"]})["result"] == {"topics": ["logs"]}
     d.rpc("location.restart", {"name": "alpha", "wait": True})

@@ -12,6 +12,9 @@
 //   --flood                after loading, write long stdout lines without end
 //   --assets N             put N assets in the snapshot (default 2)
 //   --assets-file PATH     read N from PATH at every definitions.get (a "code change")
+//   --code PATH            the location's "code", read once at start as Python imports it:
+//                          lines `assets N`, `load_error MESSAGE`, `crash CODE` (exit with
+//                          CODE when asked for definitions), `delay MS` (before answering them)
 // Methods beyond the protocol's: "echo" answers its params; "hang" never answers.
 //   --env NAME             print "env NAME=value" at start (repeatable)
 #include <chrono>
@@ -20,7 +23,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -48,6 +53,7 @@ struct Options {
   bool flood = false;
   int assets = 2;
   std::string assets_file;
+  std::string code_file;
   std::vector<std::string> env;
 };
 
@@ -76,6 +82,8 @@ Options parse(int argc, char** argv) {
       o.assets = std::atoi(next().c_str());
     else if (arg == "--assets-file")
       o.assets_file = next();
+    else if (arg == "--code")
+      o.code_file = next();
     else if (arg == "--env")
       o.env.push_back(next());
     else {
@@ -100,6 +108,44 @@ json snapshot(const std::string& location, int assets) {
   for (int i = 0; i < assets; ++i)
     list.push_back({{"key", {"asset_" + std::to_string(i)}}});
   return {{"location", location}, {"assets", list}, {"jobs", json::array()}};
+}
+
+// What a --code file says.
+struct Code {
+  std::optional<int> assets;
+  std::string load_error;
+  std::optional<int> crash;
+  long delay_ms = 0;
+};
+
+Code read_code(const std::string& path) {
+  Code code;
+  std::ifstream in(path);
+  if (!in) {
+    code.load_error = "cannot read " + path;
+    return code;
+  }
+  std::string key;
+  while (in >> key) {
+    if (key == "assets") {
+      int n = 0;
+      in >> n;
+      code.assets = n;
+    } else if (key == "load_error") {
+      std::getline(in, code.load_error);
+      if (code.load_error.empty()) code.load_error = "load error";
+    } else if (key == "crash") {
+      int exit_code = 1;
+      in >> exit_code;
+      code.crash = exit_code;
+    } else if (key == "delay") {
+      in >> code.delay_ms;
+    } else {
+      code.load_error = "SyntaxError: unknown word '" + key + "' in " + path;
+      return code;
+    }
+  }
+  return code;
 }
 
 void start_grandchild() {
@@ -130,6 +176,12 @@ int main(int argc, char** argv) {
     std::cout << "env " << name << "=" << (value ? value : "<unset>") << std::endl;
   }
   if (options.grandchild) start_grandchild();
+  Code code;
+  if (!options.code_file.empty()) {
+    code = read_code(options.code_file);
+    if (code.assets) options.assets = *code.assets;
+    if (!code.load_error.empty()) options.load_error = true;
+  }
 
   const auto start = Clock::now();
   auto deadline_of = [&](long ms) { return start + std::chrono::milliseconds(ms); };
@@ -172,11 +224,15 @@ int main(int argc, char** argv) {
                  {"server", {{"name", "codeloc_test_server"}, {"version", "1"}}},
                  {"pid", ::getpid()}});
       } else if (method == codeloc::ipc::method::kDefinitionsGet) {
+        if (code.delay_ms > 0)
+          std::this_thread::sleep_for(std::chrono::milliseconds(code.delay_ms));
+        if (code.crash) return *code.crash;
         if (options.load_error) {
+          std::string message = code.load_error.empty() ? "scripted load error" : code.load_error;
           reply = codeloc::ipc::make_error(
-              id, codeloc::ipc::error_code::kLoadError, "ValueError: scripted load error",
+              id, codeloc::ipc::error_code::kLoadError, "ValueError: " + message,
               {{"class_name", "ValueError"},
-               {"message", "scripted load error"},
+               {"message", message},
                {"stack", json::array({{{"file", "defs.py"},
                                        {"line", 7},
                                        {"function", "<module>"},
