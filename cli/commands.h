@@ -15,6 +15,7 @@ inline constexpr int kExitNoDaemon = 3;
 
 void add_check_command(CLI::App& app, int* exit_code);
 void add_serve_command(CLI::App& app, int* exit_code);
+void add_dev_command(CLI::App& app, int* exit_code);  // beside serve, in serve_command.cpp
 void add_status_command(CLI::App& app, int* exit_code);
 void add_info_command(CLI::App& app, int* exit_code);
 void add_defs_command(CLI::App& app, int* exit_code);

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   int exit_code = codeloc::cli::kExitOk;
   codeloc::cli::add_check_command(app, &exit_code);
   codeloc::cli::add_serve_command(app, &exit_code);
+  codeloc::cli::add_dev_command(app, &exit_code);
   codeloc::cli::add_status_command(app, &exit_code);
   codeloc::cli::add_info_command(app, &exit_code);
   codeloc::cli::add_defs_command(app, &exit_code);

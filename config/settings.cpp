@@ -30,6 +30,10 @@ std::filesystem::path default_socket_path(const Environment& environment, unsign
   return private_tmp_dir(uid) / "codeloc.sock";
 }
 
+std::filesystem::path default_dev_socket_path(const Environment& environment, unsigned uid) {
+  return default_socket_path(environment, uid).parent_path() / "dev.sock";
+}
+
 std::filesystem::path default_state_dir(const Environment& environment, unsigned uid) {
   if (uid == 0) return "/var/lib/codeloc";
   if (auto state = absolute_variable(environment, "XDG_STATE_HOME")) return *state / "codeloc";

@@ -77,6 +77,8 @@ struct Settings {
 // $XDG_RUNTIME_DIR/codeloc/codeloc.sock for a user with an (absolute) XDG_RUNTIME_DIR,
 // /run/codeloc/codeloc.sock for root, else /tmp/codeloc-<uid>/codeloc.sock. Clients use it too.
 std::filesystem::path default_socket_path(const Environment& environment, unsigned uid);
+// `codeloc dev`'s socket: dev.sock beside the default one, so a service and dev never clash.
+std::filesystem::path default_dev_socket_path(const Environment& environment, unsigned uid);
 
 // /var/lib/codeloc for root, else $XDG_STATE_HOME/codeloc, else $HOME/.local/state/codeloc,
 // else /tmp/codeloc-<uid>/state.

@@ -10,6 +10,7 @@
 
 #include "daemon/code_server_locator.h"
 #include "daemon/control_server.h"
+#include "daemon/event_log.h"
 #include "daemon/orphan_sentinel.h"
 #include "daemon/supervisor.h"
 #include "daemon/workspace_reload.h"
@@ -116,6 +117,10 @@ int run_daemon(const DaemonOptions& options) {
   SystemClock clock;
   ForkExecLauncher launcher;
   Supervisor supervisor(io, clock, launcher, settings, location_options);
+  EventLog event_log(clock);
+  if (options.log_location_events) supervisor.add_listener(&event_log);
+  for (SupervisorListener* listener : options.listeners)
+    supervisor.add_listener(listener);
   ControlServer control(io, settings, supervisor, clock, options.workspace_files);
   std::string error;
   if (!control.open(&error)) {

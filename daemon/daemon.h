@@ -8,12 +8,18 @@
 #include <vector>
 
 #include "config/settings.h"
+#include "daemon/supervisor.h"
 
 namespace codeloc::daemon {
 
 struct DaemonOptions {
   std::vector<std::string> workspace_files;  // -w, in order
   config::Settings settings;
+  // Log every location event (state changes, reloads, child output) through spdlog. `codeloc dev`
+  // turns it off and shows them through its own listener instead.
+  bool log_location_events = true;
+  // More listeners (not owned; they must outlive run_daemon).
+  std::vector<SupervisorListener*> listeners;
 };
 
 // Runs the daemon in the foreground. 0 after a clean stop (SIGTERM/SIGINT); 1 when it cannot

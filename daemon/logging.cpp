@@ -80,4 +80,15 @@ void setup_logging(config::LogFormat format, spdlog::level::level_enum level) {
   spdlog::set_default_logger(logger);
 }
 
+void setup_dev_logging(spdlog::level::level_enum level, bool color) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+      color ? spdlog::color_mode::always : spdlog::color_mode::never);
+  sink->set_color(spdlog::level::info, sink->reset);
+  auto logger = std::make_shared<spdlog::logger>("codeloc", sink);
+  logger->set_pattern("%H:%M:%S %^%v%$");
+  logger->set_level(level);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
 }  // namespace codeloc::daemon

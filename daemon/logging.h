@@ -10,4 +10,7 @@ namespace codeloc::daemon {
 // journal: "<6>message" (sd-daemon priority prefixes; journald adds the time).
 void setup_logging(config::LogFormat format, spdlog::level::level_enum level);
 
+// `codeloc dev`: "14:02:11 message", warnings and errors coloured when `color`.
+void setup_dev_logging(spdlog::level::level_enum level, bool color);
+
 }  // namespace codeloc::daemon

@@ -17,12 +17,6 @@ int count_of(const json& summary, const char* key) {
   return it != summary.end() && it->is_number_integer() ? it->get<int>() : 0;
 }
 
-DefinitionsCounts counts_of(const Snapshot& snapshot) {
-  const json& s = snapshot.summary;
-  return {count_of(s, "assets"),    count_of(s, "asset_checks"), count_of(s, "jobs"),
-          count_of(s, "schedules"), count_of(s, "sensors"),      count_of(s, "resources")};
-}
-
 // The asset keys of a snapshot, each as "a/b". Decodes only the `assets` member.
 std::optional<std::set<std::string>> asset_keys(const Snapshot& snapshot) {
   if (snapshot.bytes.size() > kMaxComparedSnapshotBytes) return std::nullopt;
@@ -57,6 +51,20 @@ std::string seconds(std::chrono::milliseconds duration) {
 
 }  // namespace
 
+DefinitionsCounts counts_of(const Snapshot& snapshot) {
+  const json& s = snapshot.summary;
+  return {count_of(s, "assets"),    count_of(s, "asset_checks"), count_of(s, "jobs"),
+          count_of(s, "schedules"), count_of(s, "sensors"),      count_of(s, "resources")};
+}
+
+std::string describe_counts(const DefinitionsCounts& c, const std::string& asset_delta) {
+  std::string text =
+      plural(c.assets, "asset", "assets") + asset_delta + ", " + plural(c.jobs, "job", "jobs");
+  if (c.schedules) text += ", " + plural(c.schedules, "schedule", "schedules");
+  if (c.sensors) text += ", " + plural(c.sensors, "sensor", "sensors");
+  return text;
+}
+
 DefinitionsChange compare_definitions(const Snapshot* before, const Snapshot& after) {
   DefinitionsChange change;
   change.counts = counts_of(after);
@@ -80,17 +88,13 @@ std::string describe_reload(const std::string& location, const ReloadReport& rep
     return "reload of " + location + " " + how + " after " + seconds(report.duration);
   }
   const DefinitionsChange& change = *report.change;
-  const DefinitionsCounts& c = change.counts;
-  std::string line = "reloaded " + location + " in " + seconds(report.duration) + ": " +
-                     plural(c.assets, "asset", "assets");
+  std::string delta;
   if (change.keys_compared) {
-    line += " (+" + std::to_string(change.added_assets.size()) + " -" +
+    delta = " (+" + std::to_string(change.added_assets.size()) + " -" +
             std::to_string(change.removed_assets.size()) + ")";
   }
-  line += ", " + plural(c.jobs, "job", "jobs");
-  if (c.schedules) line += ", " + plural(c.schedules, "schedule", "schedules");
-  if (c.sensors) line += ", " + plural(c.sensors, "sensor", "sensors");
-  return line;
+  return "reloaded " + location + " in " + seconds(report.duration) + ": " +
+         describe_counts(change.counts, delta);
 }
 
 json reload_json(const std::string& location, const ReloadReport& report) {

@@ -33,6 +33,12 @@ struct DefinitionsChange {
   std::vector<std::string> removed_assets;
 };
 
+// A snapshot's counts, from the code server's summary (zeros when it sent none).
+DefinitionsCounts counts_of(const Snapshot& snapshot);
+// "14 assets, 2 jobs, 1 schedule": assets and jobs always, schedules and sensors when present.
+// `asset_delta` (" (+1 -0)") goes right after the assets.
+std::string describe_counts(const DefinitionsCounts& counts, const std::string& asset_delta = "");
+
 // Snapshots above this size are not decoded to compare asset keys (STYLE.md point 9).
 inline constexpr std::size_t kMaxComparedSnapshotBytes = 16u << 20;
 

@@ -15,7 +15,6 @@
 
 #include "config/settings.h"
 #include "daemon/location.h"
-#include "daemon/rate_limiter.h"
 #include "workspace/location_spec.h"
 #include "workspace/workspace_diff.h"
 
@@ -76,7 +75,6 @@ class Supervisor final : private LocationObserver {
   bool applied_ = false;
   std::vector<std::unique_ptr<Location>> locations_;
   std::vector<std::unique_ptr<Location>> removing_;  // left the workspace, still stopping
-  std::map<std::string, RateLimiter> output_limits_;
   std::vector<SupervisorListener*> listeners_;
   std::function<void()> on_all_stopped_;
   bool stopping_all_ = false;
