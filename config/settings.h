@@ -58,6 +58,7 @@ struct Settings {
   std::uint64_t ping_misses = 3;  // a code server missing this many pings in a row has crashed
   bool watch = false;
   std::chrono::milliseconds watch_debounce{100};
+  std::chrono::milliseconds watch_poll_interval{1000};
 
   // Each location's output ring buffer (for `codeloc logs`); longer lines are cut.
   std::uint64_t log_ring_lines = 1000;

@@ -11,6 +11,7 @@
 #include "daemon/code_server_locator.h"
 #include "daemon/control_server.h"
 #include "daemon/event_log.h"
+#include "daemon/location_watches.h"
 #include "daemon/orphan_sentinel.h"
 #include "daemon/supervisor.h"
 #include "daemon/workspace_reload.h"
@@ -129,9 +130,24 @@ int run_daemon(const DaemonOptions& options) {
   }
   SignalHandling signals(io, supervisor, options.workspace_files);
   signals.start();
+  std::optional<FileWatcher> watcher;
+  std::optional<LocationWatches> watches;
+  if (settings.watch) {
+    watcher.emplace(io, system_inotify(), [](const std::string& label, const std::string& message) {
+      spdlog::warn("{}: {}", label, message);
+    });
+    watches.emplace(*watcher, supervisor,
+                    LocationWatches::Options{options.workspace_files, settings.watch_debounce,
+                                             settings.watch_poll_interval});
+    supervisor.add_listener(&*watches);
+  }
   spdlog::info("codeloc {} serving {} location(s); control socket {}", CODELOC_VERSION,
                initial->locations.size(), settings.socket.string());
   supervisor.apply(std::move(*initial));
+  if (watches) {
+    spdlog::info("watching {} location(s) and the workspace file(s) for changes",
+                 supervisor.locations().size());
+  }
   io.run();
   control.close();
   return 0;

@@ -43,7 +43,9 @@ std::string plural(int n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
+// "1.84 s", or "85 ms" under a tenth of a second.
 std::string seconds(std::chrono::milliseconds duration) {
+  if (duration < std::chrono::milliseconds(100)) return std::to_string(duration.count()) + " ms";
   char text[32];
   std::snprintf(text, sizeof text, "%.2f s", static_cast<double>(duration.count()) / 1000.0);
   return text;

@@ -17,7 +17,8 @@ bool is_virtual_environment(const std::filesystem::path& folder) {
 }  // namespace
 
 const std::vector<std::string>& WatchFilter::default_globs() {
-  // Version control, Python and tool caches, virtual environments, Dagster's temporary homes, and
+  // Version control, Python and tool caches, virtual environments, Dagster's temporary homes, log
+  // files (a daemon or job logging into the project must not reload it), and
   // the temporary files editors write while saving (vim: swap files, `4913` probe, `~` backups;
   // emacs: `.#lock` and `#autosave#`; JetBrains: `___jb_tmp___`/`___jb_old___`).
   static const std::vector<std::string> globs = {".git",
@@ -36,6 +37,7 @@ const std::vector<std::string>& WatchFilter::default_globs() {
                                                  ".tox",
                                                  ".ipynb_checkpoints",
                                                  ".tmp_dagster_home_*",
+                                                 "*.log",
                                                  "*.swp",
                                                  "*.swo",
                                                  "*.swx",

@@ -132,7 +132,7 @@ Code read_code(const std::string& path) {
       in >> n;
       code.assets = n;
     } else if (key == "load_error") {
-      std::getline(in, code.load_error);
+      std::getline(in >> std::ws, code.load_error);
       if (code.load_error.empty()) code.load_error = "load error";
     } else if (key == "crash") {
       int exit_code = 1;
