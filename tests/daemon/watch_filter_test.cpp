@@ -111,7 +111,8 @@ TEST(WatchFilter, DefaultConstructedSkipsTheDefaultsOnly) {
   WatchFilter filter;
   EXPECT_TRUE(filter.ignored("/ws/x.pyc", kFile));
   EXPECT_FALSE(filter.ignored("/ws/x.py", kFile));
-  EXPECT_EQ(WatchFilter::default_globs().size(), 27u);
+  EXPECT_TRUE(filter.ignored("/ws/daemon.log", kFile));  // a log written into the project
+  EXPECT_FALSE(filter.ignored("/ws/data/orders.csv", kFile));
 }
 
 }  // namespace
