@@ -237,17 +237,20 @@ bool FileWatcher::became_virtual_environment(const Users& users) {
       if (root.folder() == folder) return false;
     }
   }
-  for (const auto& [id, folder] : users) {
-    drop_below(folder, false);
-    Subscription* sub = find(id);
-    if (!sub) continue;
+  for (const auto& [id, folder] : users)
+    discard_folder(folder);
+  return true;
+}
+
+void FileWatcher::discard_folder(const std::filesystem::path& folder) {
+  drop_below(folder, false);
+  for (auto& [id, sub] : subscriptions_) {
     std::erase_if(sub->changed, [&](const std::filesystem::path& path) {
       if (!is_within(path, folder)) return false;
       sub->seen.erase(path.native());
       return true;
     });
   }
-  return true;
 }
 
 void FileWatcher::wait_readable() {
@@ -329,7 +332,11 @@ void FileWatcher::handle_event(int wd, std::uint32_t mask, std::string_view name
     bool recursive = std::any_of(
         sub->spec.roots.begin(), sub->spec.roots.end(),
         [&](const WatchRoot& root) { return root.recursive && is_within(path, root.path); });
-    if (recursive && add_folder(*sub, path, false)) add_tree(*sub, path, true);
+    if (!recursive || !add_folder(*sub, path, false)) continue;
+    add_tree(*sub, path, true);
+    // pyvenv.cfg may have been written between the folder's creation and its watch, so that no
+    // event tells: a folder that is a virtual environment by now was never wanted.
+    if (sub->spec.filter.ignored(path, true)) discard_folder(path);
   }
 }
 

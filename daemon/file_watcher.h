@@ -84,6 +84,8 @@ class FileWatcher {
   void drop_below(const std::filesystem::path& folder, bool report);
   // pyvenv.cfg appeared in the folder of these users. Returns true when the folder was dropped.
   bool became_virtual_environment(const Users& users);
+  // Drops the watches below folder and the changes seen in it, for every subscription.
+  void discard_folder(const std::filesystem::path& folder);
 
   void wait_readable();
   void read_events();
