@@ -121,3 +121,73 @@ def test_a_broken_location_is_a_load_error_while_its_neighbour_loads(daemon_fact
     assert str(missing) in no_interpreter["error"]["message"]
     assert no_interpreter["restarts"] == 0
     assert d.stop() == 0
+
+
+def test_hot_reload_of_a_real_dagster_location(daemon_factory, tmp_path):
+    """Saving definitions.py reloads the location with the new asset; a syntax error keeps the
+    last good definitions (stale) with the error and its place; fixing it loads again."""
+    import shutil
+
+    from daemon_harness import RpcClient
+
+    project = tmp_path / "analytics"
+    shutil.copytree(EXAMPLES / "analytics", project,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    workspace = f"""load_from:
+  - python_module:
+      module_name: analytics.definitions
+      location_name: analytics
+      working_directory: {project}
+      executable_path: {venv_python('example-analytics')}
+"""
+    d = daemon_factory(workspace, extra_args=["--watch", "--startup-timeout", "180s"],
+                       workdir=tmp_path).start()
+    d.wait_state("analytics", "LOADED", timeout=180)
+    before = definitions(d, "analytics")
+    events = RpcClient(d.socket)
+    events.sock.settimeout(180)
+    events.call("events.subscribe", {"topics": ["reload"]})
+
+    def next_reload():
+        while True:
+            message = events.read()
+            if message.get("method") == "event.reloaded":
+                return message["params"]
+
+    source = project / "analytics" / "definitions.py"
+    good = source.read_text() + """
+
+@dg.asset
+def hot_reloaded_asset():
+    return 1
+
+
+defs = dg.Definitions.merge(defs, dg.Definitions(assets=[hot_reloaded_asset]))
+"""
+    source.write_text(good)
+    reloaded = next_reload()
+    assert reloaded["outcome"] == "LOADED", reloaded
+    assert reloaded["cause"] == "analytics/definitions.py changed"
+    assert reloaded["assets_added"] == ["hot_reloaded_asset"] and reloaded["assets_removed"] == []
+    after = definitions(d, "analytics")
+    assert after["version"] != before["version"] and after["stale"] is False
+    assert ["hot_reloaded_asset"] in [a["key"] for a in after["definitions"]["assets"]]
+    d.wait_log(r"reloaded analytics in \d+\.\d\d s: 5 assets \(\+1 -0\), 1 job, 1 schedule, "
+               r"1 sensor$")
+
+    source.write_text(good + "\nthis line is not python\n")
+    broken = next_reload()
+    assert broken["outcome"] == "LOAD_ERROR", broken
+    status = d.locations()["analytics"]
+    assert status["state"] == "LOAD_ERROR"
+    assert status["error"]["class_name"] == "SyntaxError"
+    assert status["error"]["location"]["file"].endswith("analytics/definitions.py")
+    served = definitions(d, "analytics")
+    assert served["version"] == after["version"] and served["stale"] is True
+
+    source.write_text(good)
+    fixed = next_reload()
+    assert fixed["outcome"] == "LOADED", fixed
+    assert definitions(d, "analytics")["stale"] is False
+    events.close()
+    assert d.stop() == 0
