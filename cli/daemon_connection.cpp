@@ -1,5 +1,6 @@
 #include "cli/daemon_connection.h"
 
+#include <filesystem>
 #include <iostream>
 
 #include <unistd.h>
@@ -22,7 +23,14 @@ std::string client_socket_path(const std::string& flag) {
       it != environment.end() && !it->second.empty()) {
     return it->second;
   }
-  return config::default_socket_path(environment, ::getuid()).string();
+  // The service's socket; when there is none but `codeloc dev` runs, the dev one.
+  std::filesystem::path service = config::default_socket_path(environment, ::getuid());
+  std::filesystem::path dev = config::default_dev_socket_path(environment, ::getuid());
+  std::error_code ec;
+  if (!std::filesystem::exists(service, ec) && std::filesystem::exists(dev, ec)) {
+    return dev.string();
+  }
+  return service.string();
 }
 
 std::optional<ipc::Client> connect_to_daemon(const std::string& flag, int* exit_code) {
@@ -32,7 +40,7 @@ std::optional<ipc::Client> connect_to_daemon(const std::string& flag, int* exit_
   } catch (const ipc::ClientError& e) {
     if (e.daemon_not_running()) {
       std::cerr << "codeloc: no daemon is running on " << path
-                << " (start one with `codeloc serve -w workspace.yaml`)\n";
+                << " (start one with `codeloc serve -w workspace.yaml`, or `codeloc dev`)\n";
       *exit_code = kExitNoDaemon;
     } else {
       std::cerr << "codeloc: cannot reach the daemon on " << path << ": " << e.what() << "\n";

@@ -1,5 +1,6 @@
 // How CLI commands find and reach the daemon: --socket, else $CODELOC_SOCKET, else the default
-// path the daemon itself uses (config::default_socket_path).
+// path the daemon itself uses (config::default_socket_path), else, when nothing is there but
+// `codeloc dev` runs, its socket (config::default_dev_socket_path).
 #pragma once
 
 #include <optional>

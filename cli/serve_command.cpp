@@ -42,16 +42,8 @@ std::optional<config::Settings> resolve(const ServeOptions& options, bool dev, i
   }
   for (const auto& warning : result.warnings)
     std::cerr << "codeloc: warning: " << warning << "\n";
-  config::Settings settings = result.settings;
-  if (dev) {
-    // Watching unless --no-watch (or the environment, or a file) says otherwise; a socket of its
-    // own so that a laptop's service and `codeloc dev` do not fight over one.
-    if (result.origins["watch"] == "default") settings.watch = true;
-    if (result.origins["socket"] == "default") {
-      settings.socket = config::default_dev_socket_path(config::current_environment(), ::getuid());
-    }
-  }
-  return settings;
+  if (!dev) return result.settings;
+  return dev_settings(result, config::current_environment(), ::getuid());
 }
 
 int run(const ServeOptions& options, const config::Settings& settings,

@@ -65,4 +65,16 @@ config::SettingsResult resolve_settings_options(const SettingsOptions& options) 
   return config::load_settings(std::move(sources), options.config);
 }
 
+config::Settings dev_settings(const config::SettingsResult& resolved,
+                              const config::Environment& environment, unsigned uid) {
+  config::Settings settings = resolved.settings;
+  auto chosen = [&](const char* key) {
+    auto it = resolved.origins.find(key);
+    return it != resolved.origins.end() && it->second != "default";
+  };
+  if (!chosen("watch")) settings.watch = true;
+  if (!chosen("socket")) settings.socket = config::default_dev_socket_path(environment, uid);
+  return settings;
+}
+
 }  // namespace codeloc::cli

@@ -37,4 +37,9 @@ void add_settings_options(CLI::App* command, SettingsOptions* options);
 // config file (--config, else $CODELOC_CONFIG), in the precedence of config/settings_resolver.h.
 config::SettingsResult resolve_settings_options(const SettingsOptions& options);
 
+// `codeloc dev`'s defaults over resolved settings: watching on and the dev socket
+// (config::default_dev_socket_path), each unless a flag, the environment or the file chose.
+config::Settings dev_settings(const config::SettingsResult& resolved,
+                              const config::Environment& environment, unsigned uid);
+
 }  // namespace codeloc::cli

@@ -9,6 +9,12 @@ loader then puts the location's working directory first, as Dagster does.
 import os
 import sys
 
+# No bytecode for the user's modules: a reload imports them in a fresh process, and Python trusts a
+# cached .pyc whose source has the same size and the same mtime in whole seconds. A same-size edit
+# saved within the second of an earlier load would then import the old code. (Libraries keep the
+# .pyc files their installer wrote; only writing is off.)
+sys.dont_write_bytecode = True
+
 if __package__ in (None, ""):
     _here = os.path.dirname(os.path.abspath(__file__))
     _parent = os.path.dirname(_here)

@@ -121,7 +121,7 @@ def test_every_client_command_says_in_one_line_that_no_daemon_runs(codeloc_bin, 
         assert result.returncode == 3, args
         assert result.stderr.splitlines() == [
             f"codeloc: no daemon is running on {sock} "
-            "(start one with `codeloc serve -w workspace.yaml`)"], args
+            "(start one with `codeloc serve -w workspace.yaml`, or `codeloc dev`)"], args
 
 
 def test_reload_a_location_and_a_load_error(daemon_factory, test_server, codeloc_bin):

@@ -38,7 +38,7 @@ def test_status_without_a_daemon_says_so_in_one_line(codeloc_bin, tmp_path):
     assert result.returncode == 3
     assert result.stderr.strip().splitlines() == [
         f"codeloc: no daemon is running on {tmp_path / 'nobody.sock'} "
-        "(start one with `codeloc serve -w workspace.yaml`)"]
+        "(start one with `codeloc serve -w workspace.yaml`, or `codeloc dev`)"]
 
 
 def test_a_second_daemon_on_the_same_socket_refuses_to_start(daemon_factory, test_server,

@@ -281,3 +281,11 @@ def test_builtin_scan_matches_dagsters(source):
             return (type(error).__name__, str(error))
 
     assert outcome(scan.builtin_loadable_targets) == outcome(loadable_targets_from_loaded_module)
+
+
+def test_user_modules_leave_no_bytecode(start_server, project):
+    """A reload must never import a stale .pyc (same size, same mtime second): none is written."""
+    root = project({"pkg/__init__.py": "", "pkg/defs.py": ASSETS + "\ndefs = dg.Definitions(assets=[first])\n"})
+    result = load(start_server, ["--module", "pkg.defs", "--working-directory", str(root)])
+    assert asset_keys(result) == ["first"]
+    assert not list(root.rglob("*.pyc"))
