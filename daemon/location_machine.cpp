@@ -108,7 +108,14 @@ void LocationMachine::fail_configuration(const std::string& message) {
 }
 
 void LocationMachine::on_loaded() {
-  if (state_ != LocationState::kStarting) return;
+  if (state_ == LocationState::kStarting) loaded();
+}
+
+void LocationMachine::on_load_error(const std::string& message) {
+  if (state_ == LocationState::kStarting) load_failed(message);
+}
+
+void LocationMachine::loaded() {
   driver_->cancel_timer(TimerKind::kStartup);
   error_.clear();
   missed_pings_ = 0;
@@ -117,8 +124,7 @@ void LocationMachine::on_loaded() {
   after_load();
 }
 
-void LocationMachine::on_load_error(const std::string& message) {
-  if (state_ != LocationState::kStarting) return;
+void LocationMachine::load_failed(const std::string& message) {
   driver_->cancel_timer(TimerKind::kStartup);
   // Not a crash: restarting cannot fix the user's code. The process stays up (it still answers),
   // and the location waits here until its files change or someone asks for a reload.
@@ -211,32 +217,24 @@ void LocationMachine::on_timer(TimerKind kind) {
 
 void LocationMachine::on_candidate_loaded() {
   if (state_ != LocationState::kReloading) return;
-  driver_->cancel_timer(TimerKind::kStartup);
-  driver_->promote_candidate();
-  leader_alive_ = candidate_alive_;
-  group_empty_ = false;
-  candidate_alive_ = false;
-  started_at_ = candidate_started_at_;
-  error_.clear();
-  missed_pings_ = 0;
-  enter(LocationState::kLoaded);
-  driver_->arm_timer(TimerKind::kPing, policy_.ping_interval);
-  after_load();
+  adopt_candidate();
+  loaded();
 }
 
 void LocationMachine::on_candidate_load_error(const std::string& message) {
   if (state_ != LocationState::kReloading) return;
-  driver_->cancel_timer(TimerKind::kStartup);
   // The new code is what the location is now: the error process replaces the old child, and the
   // last good definitions stay served, marked stale, until a later reload loads.
+  adopt_candidate();
+  load_failed(message);
+}
+
+void LocationMachine::adopt_candidate() {
   driver_->promote_candidate();
   leader_alive_ = candidate_alive_;
   group_empty_ = false;
   candidate_alive_ = false;
   started_at_ = candidate_started_at_;
-  error_ = message;
-  enter(LocationState::kLoadError);
-  after_load();
 }
 
 void LocationMachine::on_candidate_exit(ExitStatus status) {

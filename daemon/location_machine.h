@@ -121,6 +121,9 @@ class LocationMachine {
 
  private:
   void launch_now();
+  void loaded();                                 // STARTING or RELOADING -> LOADED
+  void load_failed(const std::string& message);  // ... -> LOAD_ERROR
+  void adopt_candidate();                        // the candidate is the current child now
   void launch_candidate_now();
   void candidate_failed(const std::string& reason);
   void after_load();  // runs a queued reload
