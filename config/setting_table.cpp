@@ -255,8 +255,8 @@ std::vector<SettingDef> make_table() {
       [](auto& s) -> auto& { return s.watch_debounce; }, duration(milliseconds(0)),
       workspace::format_duration));
   table.push_back(bind_field<milliseconds>(
-      def("watch_poll_interval", "CODELOC_WATCH_POLL_INTERVAL", "--watch-poll-interval",
-          "DURATION", "1s",
+      def("watch_poll_interval", "CODELOC_WATCH_POLL_INTERVAL", "--watch-poll-interval", "DURATION",
+          "1s",
           "how often a location is scanned when inotify cannot watch it (watch limit reached)"),
       [](auto& s) -> auto& { return s.watch_poll_interval; }, duration(kPositive),
       workspace::format_duration));
