@@ -24,7 +24,8 @@ namespace codeloc::daemon {
 namespace {
 
 // Turns signals into supervisor calls. SIGTERM/SIGINT: stop everything, then leave the loop; a
-// second SIGINT: kill at once. SIGHUP: re-read the workspace and apply the diff. SIGCHLD: reap.
+// second SIGINT: kill at once. SIGHUP: re-read the workspace and apply the diff (not once the
+// shutdown started). SIGCHLD: reap.
 // The service manager, when there is one (`notifier` not null), hears of reloads and the stop.
 class SignalHandling {
  public:
@@ -54,7 +55,10 @@ class SignalHandling {
   void wait_control() {
     control_.async_wait([this](const boost::system::error_code& ec, int signal) {
       if (ec) return;
-      if (signal == SIGHUP) {
+      if (signal == SIGHUP && stopping_) {
+        // Applying a workspace now would start locations that stop_all is not waiting for.
+        spdlog::warn("SIGHUP received while stopping: ignored");
+      } else if (signal == SIGHUP) {
         reload();
       } else if (!stopping_) {
         stopping_ = true;

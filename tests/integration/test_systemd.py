@@ -150,6 +150,24 @@ def test_sighup_reload_is_framed_by_reloading_and_ready(daemon_factory, test_ser
     notify.close()
 
 
+def test_sighup_during_the_shutdown_is_ignored(daemon_factory, test_server, tmp_path):
+    notify = DatagramSocket(tmp_path / "notify.sock", parse_notification)
+    # A child that ignores SIGTERM keeps the shutdown going until the stop timeout (1s).
+    d = daemon_factory(workspace(command_entry("stubborn", test_server, "--ignore-term")),
+                       extra_args=FAST, env=notified(notify)).start()
+    ready = notify.wait("READY=1", lambda m: m.get("READY") == "1")
+    d.workspace.write_text(workspace(command_entry("stubborn", test_server, "--ignore-term"),
+                                     command_entry("late", test_server)))
+    d.signal(signal.SIGTERM)
+    notify.wait("STOPPING=1", lambda m: m.get("STOPPING") == "1", start=ready + 1)
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"SIGHUP received while stopping: ignored")
+    assert d.proc.wait(timeout=DEADLINE) == 0
+    assert "late:" not in d.log(), "the changed workspace was not applied"
+    assert not any("RELOADING" in m or "READY" in m for m in notify.received[ready + 1:])
+    notify.close()
+
+
 def test_watchdog_pings_at_half_the_asked_interval(daemon_factory, test_server, tmp_path):
     notify = DatagramSocket(tmp_path / "notify.sock", parse_notification)
     env = dict(notified(notify), WATCHDOG_USEC="200000")
