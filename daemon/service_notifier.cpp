@@ -68,7 +68,7 @@ void ServiceNotifier::location_changed(const std::string& name, LocationState to
       tried_.insert(name);  // the first workspace is being applied; its list comes next
     }
   }
-  check_ready();
+  update();
 }
 
 void ServiceNotifier::workspace_applied(const workspace::WorkspaceDiff& diff) {
@@ -85,10 +85,10 @@ void ServiceNotifier::workspace_applied(const workspace::WorkspaceDiff& diff) {
     for (const auto& name : diff.removed)
       pending_.erase(name);
   }
-  check_ready();
+  update();
 }
 
-void ServiceNotifier::check_ready() {
+void ServiceNotifier::update() {
   // While the first workspace is applied, the locations not started yet would count as STOPPED:
   // the first STATUS= waits for the whole workspace.
   if (!applied_) return;

@@ -67,8 +67,9 @@ class ServiceNotifier final : public SupervisorListener {
   // Sends `head` (may be empty) plus STATUS= when the summary differs from the last one sent;
   // nothing when both are empty.
   void send(std::string head);
-  // Before the first READY=1: sends it once nothing of the first workspace is left untried.
-  void check_ready();
+  // After any event: READY=1 the first time nothing of the first workspace is left untried, and
+  // STATUS= when the summary changed.
+  void update();
 
   NotifySender& sender_;
   StatesFn states_;
