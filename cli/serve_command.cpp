@@ -12,6 +12,7 @@
 #include "cli/settings_options.h"
 #include "config/settings_loader.h"
 #include "daemon/daemon.h"
+#include "daemon/journal_sink.h"
 #include "daemon/logging.h"
 
 namespace codeloc::cli {
@@ -42,7 +43,9 @@ std::optional<config::Settings> resolve(const ServeOptions& options, bool dev, i
   }
   for (const auto& warning : result.warnings)
     std::cerr << "codeloc: warning: " << warning << "\n";
-  if (!dev) return result.settings;
+  if (!dev) {
+    return serve_settings(result, daemon::stderr_is_journal(config::current_environment()));
+  }
   return dev_settings(result, config::current_environment(), ::getuid());
 }
 
@@ -69,7 +72,8 @@ void add_serve_command(CLI::App& app, int* exit_code) {
   cmd->callback([options, exit_code] {
     auto settings = resolve(*options, /*dev=*/false, exit_code);
     if (!settings) return;
-    daemon::setup_logging(settings->log_format, settings->log_level);
+    daemon::setup_logging(settings->log_format, settings->log_level,
+                          daemon::journal_socket_path(config::current_environment()));
     *exit_code = run(*options, *settings, {}, /*log_location_events=*/true);
   });
 }

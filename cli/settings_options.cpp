@@ -65,15 +65,25 @@ config::SettingsResult resolve_settings_options(const SettingsOptions& options) 
   return config::load_settings(std::move(sources), options.config);
 }
 
+bool setting_chosen(const config::SettingsResult& resolved, const std::string& key) {
+  auto it = resolved.origins.find(key);
+  return it != resolved.origins.end() && it->second != "default";
+}
+
+config::Settings serve_settings(const config::SettingsResult& resolved, bool stderr_is_journal) {
+  config::Settings settings = resolved.settings;
+  if (stderr_is_journal && !setting_chosen(resolved, "log_format")) {
+    settings.log_format = config::LogFormat::kJournal;
+  }
+  return settings;
+}
+
 config::Settings dev_settings(const config::SettingsResult& resolved,
                               const config::Environment& environment, unsigned uid) {
   config::Settings settings = resolved.settings;
-  auto chosen = [&](const char* key) {
-    auto it = resolved.origins.find(key);
-    return it != resolved.origins.end() && it->second != "default";
-  };
-  if (!chosen("watch")) settings.watch = true;
-  if (!chosen("socket")) settings.socket = config::default_dev_socket_path(environment, uid);
+  if (!setting_chosen(resolved, "watch")) settings.watch = true;
+  if (!setting_chosen(resolved, "socket"))
+    settings.socket = config::default_dev_socket_path(environment, uid);
   return settings;
 }
 

@@ -37,6 +37,13 @@ void add_settings_options(CLI::App* command, SettingsOptions* options);
 // config file (--config, else $CODELOC_CONFIG), in the precedence of config/settings_resolver.h.
 config::SettingsResult resolve_settings_options(const SettingsOptions& options);
 
+// True when a flag, the environment or the config file set `key` (its origin is not "default").
+bool setting_chosen(const config::SettingsResult& resolved, const std::string& key);
+
+// `codeloc serve`'s defaults over resolved settings: log_format is journal when stderr is the
+// journal (`stderr_is_journal`, daemon/journal_sink.h) and nothing chose a format.
+config::Settings serve_settings(const config::SettingsResult& resolved, bool stderr_is_journal);
+
 // `codeloc dev`'s defaults over resolved settings: watching on and the dev socket
 // (config::default_dev_socket_path), each unless a flag, the environment or the file chose.
 config::Settings dev_settings(const config::SettingsResult& resolved,

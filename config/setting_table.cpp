@@ -189,7 +189,7 @@ std::vector<SettingDef> make_table() {
       [](auto& s) -> auto& { return s.state_dir; }, parse_path, path_text));
   table.push_back(bind_field<LogFormat>(
       def("log_format", "CODELOC_LOG_FORMAT", "--log-format", "FORMAT", "human",
-          "the daemon's log lines on stderr: human, json or journal"),
+          "the daemon's log: human or json lines on stderr, or journal entries"),
       [](auto& s) -> auto& { return s.log_format; }, plain(parse_log_format), format_text));
   table.push_back(bind_field<spdlog::level::level_enum>(
       def("log_level", "CODELOC_LOG_LEVEL", "--log-level", "LEVEL", "info",

@@ -14,7 +14,8 @@ namespace {
 
 // Variables codeloc sets or reads that are not settings; never worth a warning.
 const std::set<std::string, std::less<>> kOtherVariables{"CODELOC_CONFIG", "CODELOC_LOCATION",
-                                                         "CODELOC_CHANNEL_FD", "CODELOC_PROTOCOL"};
+                                                         "CODELOC_CHANNEL_FD", "CODELOC_PROTOCOL",
+                                                         "CODELOC_JOURNAL_SOCKET"};
 
 class Resolver {
  public:

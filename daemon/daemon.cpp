@@ -1,6 +1,7 @@
 #include "daemon/daemon.h"
 
 #include <cstdlib>
+#include <optional>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -13,21 +14,27 @@
 #include "daemon/event_log.h"
 #include "daemon/location_watches.h"
 #include "daemon/orphan_sentinel.h"
+#include "daemon/sd_notify_sender.h"
+#include "daemon/service_notifier.h"
 #include "daemon/supervisor.h"
+#include "daemon/watchdog_timer.h"
 #include "daemon/workspace_reload.h"
 
 namespace codeloc::daemon {
 namespace {
 
 // Turns signals into supervisor calls. SIGTERM/SIGINT: stop everything, then leave the loop; a
-// second SIGINT: kill at once. SIGHUP: re-read the workspace and apply the diff. SIGCHLD: reap.
+// second SIGINT: kill at once. SIGHUP: re-read the workspace and apply the diff (not once the
+// shutdown started). SIGCHLD: reap.
+// The service manager, when there is one (`notifier` not null), hears of reloads and the stop.
 class SignalHandling {
  public:
   SignalHandling(boost::asio::io_context& io, Supervisor& supervisor,
-                 std::vector<std::string> files)
+                 std::vector<std::string> files, ServiceNotifier* notifier)
       : io_(io),
         supervisor_(supervisor),
         files_(std::move(files)),
+        notifier_(notifier),
         children_(io, SIGCHLD),
         control_(io, SIGTERM, SIGINT, SIGHUP) {}
 
@@ -48,12 +55,16 @@ class SignalHandling {
   void wait_control() {
     control_.async_wait([this](const boost::system::error_code& ec, int signal) {
       if (ec) return;
-      if (signal == SIGHUP) {
+      if (signal == SIGHUP && stopping_) {
+        // Applying a workspace now would start locations that stop_all is not waiting for.
+        spdlog::warn("SIGHUP received while stopping: ignored");
+      } else if (signal == SIGHUP) {
         reload();
       } else if (!stopping_) {
         stopping_ = true;
         spdlog::info("{} received: stopping every location (Ctrl-C again kills at once)",
                      signal == SIGINT ? "SIGINT" : "SIGTERM");
+        if (notifier_) notifier_->stopping();
         supervisor_.stop_all([this] {
           spdlog::info("every location stopped; exiting");
           children_.cancel();
@@ -70,12 +81,15 @@ class SignalHandling {
 
   void reload() {
     spdlog::info("SIGHUP received: reloading the workspace");
+    if (notifier_) notifier_->reload_started();
     reload_workspace(supervisor_, files_);
+    if (notifier_) notifier_->reload_finished();
   }
 
   boost::asio::io_context& io_;
   Supervisor& supervisor_;
   std::vector<std::string> files_;
+  ServiceNotifier* notifier_;
   boost::asio::signal_set children_;
   boost::asio::signal_set control_;
   bool stopping_ = false;
@@ -128,7 +142,24 @@ int run_daemon(const DaemonOptions& options) {
     spdlog::error("{}", error);
     return 1;
   }
-  SignalHandling signals(io, supervisor, options.workspace_files);
+  // systemd's Type=notify protocol, only when a service manager listens.
+  SdNotifySender notify_sender;
+  std::optional<ServiceNotifier> notifier;
+  std::optional<WatchdogTimer> watchdog;
+  if (SdNotifySender::requested()) {
+    notifier.emplace(notify_sender, [&supervisor] {
+      std::vector<LocationState> states;
+      for (const Location* location : supervisor.locations())
+        states.push_back(location->state());
+      return states;
+    });
+    supervisor.add_listener(&*notifier);
+    if (auto period = notifier->watchdog_period()) {
+      watchdog.emplace(io, *period, [&notifier] { notifier->watchdog_ping(); });
+      watchdog->start();
+    }
+  }
+  SignalHandling signals(io, supervisor, options.workspace_files, notifier ? &*notifier : nullptr);
   signals.start();
   std::optional<FileWatcher> watcher;
   std::optional<LocationWatches> watches;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/log_context.h"
 #include "workspace/values.h"
 
 namespace codeloc::daemon {
@@ -21,25 +22,29 @@ void EventLog::state_changed(const Location& location, LocationState from, Locat
   const std::string& reason = location.machine().error();
   switch (to) {
     case LocationState::kLoadError:
-      spdlog::error("{}: {} -> LOAD_ERROR: {}", name, state_name(from), reason);
+      log_location(spdlog::level::err, name, "{}: {} -> LOAD_ERROR: {}", name, state_name(from),
+                   reason);
       break;
     case LocationState::kBackoff:
-      spdlog::warn("{}: {} -> BACKOFF: {}; restarting in {}", name, state_name(from), reason,
+      log_location(spdlog::level::warn, name, "{}: {} -> BACKOFF: {}; restarting in {}", name,
+                   state_name(from), reason,
                    workspace::format_duration(location.machine().backoff_delay()));
       break;
     case LocationState::kReloading:
-      spdlog::info("{}: {} -> RELOADING{}: {}", name, state_name(from), pid_text,
-                   location.reload_cause().empty() ? "reload" : location.reload_cause());
+      log_location(spdlog::level::info, name, "{}: {} -> RELOADING{}: {}", name, state_name(from),
+                   pid_text, location.reload_cause().empty() ? "reload" : location.reload_cause());
       break;
     case LocationState::kStopped:
       if (!reason.empty() && from != LocationState::kStopping) {
-        spdlog::warn("{}: {} -> STOPPED: {}", name, state_name(from), reason);
+        log_location(spdlog::level::warn, name, "{}: {} -> STOPPED: {}", name, state_name(from),
+                     reason);
       } else {
-        spdlog::info("{}: {} -> STOPPED", name, state_name(from));
+        log_location(spdlog::level::info, name, "{}: {} -> STOPPED", name, state_name(from));
       }
       break;
     default:
-      spdlog::info("{}: {} -> {}{}", name, state_name(from), state_name(to), pid_text);
+      log_location(spdlog::level::info, name, "{}: {} -> {}{}", name, state_name(from),
+                   state_name(to), pid_text);
   }
 }
 
@@ -49,19 +54,18 @@ void EventLog::output(const Location& location, const LogLine& line) {
   RateLimiter& limiter = it->second;
   if (!limiter.allow(clock_.now())) return;
   if (std::uint64_t held = limiter.take_refused()) {
-    spdlog::warn("[{}] {} lines not logged here (rate limit); `codeloc logs {}` has the latest",
+    log_location(spdlog::level::warn, location.name(),
+                 "[{}] {} lines not logged here (rate limit); `codeloc logs {}` has the latest",
                  location.name(), held, location.name());
   }
-  spdlog::info("[{} {}] {}{}", location.name(), stream_name(line.stream), line.text,
-               line.truncated ? " [truncated]" : "");
+  log_location_output(spdlog::level::info, location.name(), stream_name(line.stream),
+                      "[{} {}] {}{}", location.name(), stream_name(line.stream), line.text,
+                      line.truncated ? " [truncated]" : "");
 }
 
 void EventLog::reloaded(const Location& location, const ReloadReport& report) {
-  if (report.outcome == LocationState::kLoaded) {
-    spdlog::info("{}", describe_reload(location.name(), report));
-  } else {
-    spdlog::warn("{}", describe_reload(location.name(), report));
-  }
+  log_location(report.outcome == LocationState::kLoaded ? spdlog::level::info : spdlog::level::warn,
+               location.name(), "{}", describe_reload(location.name(), report));
 }
 
 }  // namespace codeloc::daemon

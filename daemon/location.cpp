@@ -25,6 +25,13 @@ std::size_t timer_index(TimerKind kind) {
   return static_cast<std::size_t>(kind);
 }
 
+// The daemon's own service-manager variables: a child that inherited them could send
+// notifications (READY=1, WATCHDOG=1) in the daemon's name. A workspace entry's env: may still set
+// them on purpose.
+bool is_service_manager_variable(std::string_view name) {
+  return name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID";
+}
+
 std::string make_token(const std::string& name, std::uint64_t child_id) {
   return std::to_string(::getpid()) + "-" + name + "-" + std::to_string(child_id);
 }
@@ -223,7 +230,8 @@ LaunchSpec Location::launch_spec(const std::string& token) const {
     for (char** entry = environ; entry && *entry; ++entry) {
       std::string_view text(*entry);
       std::size_t eq = text.find('=');
-      if (eq != std::string_view::npos) env[std::string(text.substr(0, eq))] = text.substr(eq + 1);
+      if (eq == std::string_view::npos || is_service_manager_variable(text.substr(0, eq))) continue;
+      env[std::string(text.substr(0, eq))] = text.substr(eq + 1);
     }
   }
   if (workspace::is_python_kind(spec_.kind)) env["PYTHONUNBUFFERED"] = "1";

@@ -1,9 +1,15 @@
 #include "daemon/logging.h"
 
+#include <memory>
+#include <string>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "daemon/journal_sink.h"
+#include "daemon/log_context.h"
 
 namespace codeloc::daemon {
 namespace {
@@ -22,44 +28,43 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
   }
 };
 
-// %& in a pattern: the sd-daemon priority prefix ("<3>" for errors...), for the journal.
-class PriorityFlag final : public spdlog::custom_flag_formatter {
+// %~ in a pattern: `,"location":"NAME"` (and `,"stream":"stdout"` for a child's output line) for
+// a line about a location (daemon/log_context.h), nothing otherwise; for --log-format=json.
+class JsonContextFlag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&,
+  void format(const spdlog::details::log_msg&, const std::tm&,
               spdlog::memory_buf_t& dest) override {
-    int priority = 6;
-    switch (msg.level) {
-      case spdlog::level::trace:
-      case spdlog::level::debug:
-        priority = 7;
-        break;
-      case spdlog::level::info:
-        priority = 6;
-        break;
-      case spdlog::level::warn:
-        priority = 4;
-        break;
-      case spdlog::level::err:
-        priority = 3;
-        break;
-      case spdlog::level::critical:
-        priority = 2;
-        break;
-      default:
-        break;
-    }
-    std::string text = "<" + std::to_string(priority) + ">";
+    const LogContext* context = current_log_context();
+    if (!context) return;
+    std::string text;
+    auto add = [&](const char* key, std::string_view value) {
+      if (value.empty()) return;
+      text += std::string(",\"") + key + "\":" +
+              nlohmann::json(std::string(value))
+                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    };
+    add("location", context->location);
+    add("stream", context->stream);
     dest.append(text.data(), text.data() + text.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<PriorityFlag>();
+    return std::make_unique<JsonContextFlag>();
   }
 };
 
 }  // namespace
 
-void setup_logging(config::LogFormat format, spdlog::level::level_enum level) {
-  auto logger = spdlog::stderr_color_mt("codeloc");
+void setup_logging(config::LogFormat format, spdlog::level::level_enum level,
+                   const std::string& journal_socket) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (format == config::LogFormat::kJournal) {
+    // The sink builds the journal's fields from each record; no pattern is involved.
+    logger =
+        std::make_shared<spdlog::logger>("codeloc", std::make_shared<JournalSink>(journal_socket));
+  } else {
+    logger = std::make_shared<spdlog::logger>(
+        "codeloc", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  }
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   switch (format) {
     case config::LogFormat::kHuman:
@@ -67,11 +72,10 @@ void setup_logging(config::LogFormat format, spdlog::level::level_enum level) {
       break;
     case config::LogFormat::kJson:
       formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-      formatter->add_flag<JsonMessageFlag>('*').set_pattern(
-          R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","message":%*})");
+      formatter->add_flag<JsonMessageFlag>('*').add_flag<JsonContextFlag>('~').set_pattern(
+          R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","message":%*%~})");
       break;
     case config::LogFormat::kJournal:
-      formatter->add_flag<PriorityFlag>('&').set_pattern("%&%v");
       break;
   }
   logger->set_formatter(std::move(formatter));

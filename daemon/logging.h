@@ -1,14 +1,21 @@
 // The daemon's own log: spdlog's default logger on stderr, in the format the settings ask for.
 #pragma once
 
+#include <string>
+
 #include "config/settings.h"
+#include "daemon/journal_sink.h"
 
 namespace codeloc::daemon {
 
 // human: "2026-11-23 20:00:01.250 INFO  analytics: STARTING -> LOADED (pid 4242)"
-// json:  {"time":"...","level":"info","message":"..."} per line.
-// journal: "<6>message" (sd-daemon priority prefixes; journald adds the time).
-void setup_logging(config::LogFormat format, spdlog::level::level_enum level);
+// json:  {"time":"...","level":"info","message":"..."} per line; lines about a location add
+//        "location" (and "stream" for a child's output line).
+// journal: one journald entry per record, sent to journal_socket (daemon/journal_sink.h);
+// "<6>message"
+//        on stderr for a record journald does not take.
+void setup_logging(config::LogFormat format, spdlog::level::level_enum level,
+                   const std::string& journal_socket = std::string(kJournalSocket));
 
 // `codeloc dev`: "14:02:11 message", warnings and errors coloured when `color`.
 void setup_dev_logging(spdlog::level::level_enum level, bool color);

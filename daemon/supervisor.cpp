@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
 
+#include "daemon/log_context.h"
 #include "workspace/values.h"
 
 namespace codeloc::daemon {
@@ -60,7 +61,7 @@ workspace::WorkspaceDiff Supervisor::apply(workspace::Workspace next) {
     auto it = std::find_if(locations_.begin(), locations_.end(),
                            [&](const auto& location) { return location->name() == name; });
     if (it == locations_.end()) continue;
-    spdlog::info("{}: removed from the workspace, stopping", name);
+    log_location(spdlog::level::info, name, "{}: removed from the workspace, stopping", name);
     (*it)->stop();
     removing_.push_back(std::move(*it));
     locations_.erase(it);
@@ -70,7 +71,8 @@ workspace::WorkspaceDiff Supervisor::apply(workspace::Workspace next) {
       std::string fields;
       for (const auto& field : change.fields)
         fields += (fields.empty() ? "" : ", ") + field;
-      spdlog::info("{}: changed ({}), reloading", change.name, fields);
+      log_location(spdlog::level::info, change.name, "{}: changed ({}), reloading", change.name,
+                   fields);
       const workspace::LocationSpec* spec = next.find(change.name);
       location->replace(*spec, policy_for(*spec));
     }

@@ -37,5 +37,14 @@ TEST(DevSettings, RootsDevSocketIsBesideTheServices) {
   EXPECT_EQ(config::default_dev_socket_path({}, 0), "/run/codeloc/dev.sock");
 }
 
+TEST(ServeSettings, LogsToTheJournalWhenStderrIsTheJournalAndNoFormatWasChosen) {
+  EXPECT_EQ(serve_settings(resolved({}), true).log_format, config::LogFormat::kJournal);
+  EXPECT_EQ(serve_settings(resolved({}), false).log_format, config::LogFormat::kHuman);
+  EXPECT_EQ(serve_settings(resolved({{"log_format", "human"}}), true).log_format,
+            config::LogFormat::kHuman);
+  EXPECT_EQ(serve_settings(resolved({}, {{"CODELOC_LOG_FORMAT", "json"}}), true).log_format,
+            config::LogFormat::kJson);
+}
+
 }  // namespace
 }  // namespace codeloc::cli
