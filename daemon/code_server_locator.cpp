@@ -13,7 +13,7 @@ std::optional<std::filesystem::path> locate_code_server() {
   }
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    fs::path installed = exe.parent_path().parent_path() / "share/codeloc/python/codeloc_server";
+    fs::path installed = (exe.parent_path() / CODELOC_CODE_SERVER_FROM_BINDIR).lexically_normal();
     if (usable(installed)) return installed;
   }
   fs::path source = fs::path(CODELOC_SOURCE_PYTHON_DIR) / "codeloc_server";
