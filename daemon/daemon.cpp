@@ -13,6 +13,7 @@
 #include "daemon/control_server.h"
 #include "daemon/event_log.h"
 #include "daemon/location_watches.h"
+#include "daemon/log_context.h"
 #include "daemon/orphan_sentinel.h"
 #include "daemon/sd_notify_sender.h"
 #include "daemon/service_notifier.h"
@@ -165,7 +166,7 @@ int run_daemon(const DaemonOptions& options) {
   std::optional<LocationWatches> watches;
   if (settings.watch) {
     watcher.emplace(io, system_inotify(), [](const std::string& label, const std::string& message) {
-      spdlog::warn("{}: {}", label, message);
+      log_location(spdlog::level::warn, label, "{}: {}", label, message);
     });
     watches.emplace(*watcher, supervisor,
                     LocationWatches::Options{options.workspace_files, settings.watch_debounce,

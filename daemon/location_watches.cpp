@@ -72,7 +72,6 @@ void LocationWatches::location_files_changed(const std::string& name, const Watc
   Location* location = supervisor_.find(name);
   if (!location) return;
   std::string cause = describe(event, location->spec().working_directory);
-  spdlog::debug("{}: {}", name, cause);
   location->reload(Location::ReloadTrigger::kFiles, std::move(cause));
 }
 
