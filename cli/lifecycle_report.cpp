@@ -1,5 +1,7 @@
 #include "cli/lifecycle_report.h"
 
+#include "cli/status_report.h"
+
 namespace codeloc::cli {
 namespace {
 
@@ -20,11 +22,7 @@ std::string render_state_line(const json& location, TableStyle style) {
   std::string state = location.value("state", "?");
   std::string shown = state;
   if (style.color) {
-    const char* color = state == "LOADED"       ? "\033[32m"
-                        : state == "LOAD_ERROR" ? "\033[31m"
-                        : state == "BACKOFF"    ? "\033[33m"
-                                                : "\033[36m";
-    shown = color + state + "\033[0m";
+    shown = state_color(state) + state + "\033[0m";
   }
   std::string line = location.value("name", "?") + ": " + shown;
   const json pid = location.value("pid", json());

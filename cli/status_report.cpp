@@ -25,6 +25,8 @@ std::string age(std::chrono::system_clock::duration elapsed) {
   return std::to_string(s / 86400) + "d";
 }
 
+}  // namespace
+
 const char* state_color(const std::string& state) {
   if (state == "LOADED") return "\033[32m";
   if (state == "LOAD_ERROR") return "\033[31m";
@@ -32,8 +34,6 @@ const char* state_color(const std::string& state) {
   if (state == "STOPPED") return "\033[2m";
   return "\033[36m";
 }
-
-}  // namespace
 
 std::string error_line(const json& error) {
   if (!error.is_object()) return "";

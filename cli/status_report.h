@@ -17,6 +17,10 @@ struct TableStyle {
 std::string render_status_table(const nlohmann::json& locations,
                                 std::chrono::system_clock::time_point now, TableStyle style);
 
+// The ANSI colour of a state: LOADED green, LOAD_ERROR red, BACKOFF yellow, STOPPED dim, the
+// states in motion (STARTING, RELOADING, STOPPING) cyan.
+const char* state_color(const std::string& state);
+
 // A location's error in one line: "ValueError: bad (defs.py:7)" for a load error, else its message.
 std::string error_line(const nlohmann::json& error);
 
