@@ -244,7 +244,9 @@ bool FileWatcher::became_virtual_environment(const Users& users) {
 
 void FileWatcher::discard_folder(const std::filesystem::path& folder) {
   drop_below(folder, false);
-  for (auto& [id, sub] : subscriptions_) {
+  for (auto& entry : subscriptions_) {
+    // Not a structured binding: clang before 16 cannot capture one in a lambda (the fuzz build).
+    auto& sub = entry.second;
     std::erase_if(sub->changed, [&](const std::filesystem::path& path) {
       if (!is_within(path, folder)) return false;
       sub->seen.erase(path.native());
