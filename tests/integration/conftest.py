@@ -48,7 +48,7 @@ def test_server(build_dir) -> pathlib.Path:
 @pytest.fixture
 def daemon_factory(codeloc_bin, tmp_path):
     """Makes Daemon objects (tests/integration/daemon_harness.py); all are cleaned up."""
-    from daemon_harness import Daemon
+    from daemon_harness import Daemon, cleanup_all
 
     made = []
 
@@ -58,5 +58,4 @@ def daemon_factory(codeloc_bin, tmp_path):
         return d
 
     yield make
-    for d in made:
-        d.cleanup()
+    cleanup_all(made)
