@@ -26,6 +26,16 @@ def _become_subreaper():
 _become_subreaper()
 
 
+def sanitizers(build_dir: pathlib.Path = BUILD_DIR) -> set[str]:
+    """The -fsanitize= list the build tree was configured with (CODELOC_SANITIZE), or empty."""
+    cache = build_dir / "CMakeCache.txt"
+    if cache.exists():
+        for line in cache.read_text().splitlines():
+            if line.startswith("CODELOC_SANITIZE:"):
+                return {s for s in line.split("=", 1)[1].split(",") if s}
+    return set()
+
+
 @pytest.fixture(scope="session")
 def build_dir() -> pathlib.Path:
     return BUILD_DIR
