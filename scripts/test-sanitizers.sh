@@ -15,5 +15,7 @@ cmake -S . -B build-san -G Ninja -DCODELOC_WERROR=ON \
   -DCODELOC_SANITIZE="${CODELOC_SANITIZE:-address,undefined}" \
   -DCODELOC_PYTHON="$root/build/venvs/test/bin/python" \
   -DCODELOC_DAGSTER_PYTHON="$root/build/venvs/dagster/bin/python"
+# The integration tests look for the venvs under the build tree they test (build-san/venvs).
+ln -sfn ../build/venvs build-san/venvs
 cmake --build build-san
 ctest --test-dir build-san --output-on-failure -j2
