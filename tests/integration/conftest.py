@@ -26,6 +26,16 @@ def _become_subreaper():
 _become_subreaper()
 
 
+def sanitizers(build_dir: pathlib.Path = BUILD_DIR) -> set[str]:
+    """The -fsanitize= list the build tree was configured with (CODELOC_SANITIZE), or empty."""
+    cache = build_dir / "CMakeCache.txt"
+    if cache.exists():
+        for line in cache.read_text().splitlines():
+            if line.startswith("CODELOC_SANITIZE:"):
+                return {s for s in line.split("=", 1)[1].split(",") if s}
+    return set()
+
+
 @pytest.fixture(scope="session")
 def build_dir() -> pathlib.Path:
     return BUILD_DIR
@@ -48,7 +58,7 @@ def test_server(build_dir) -> pathlib.Path:
 @pytest.fixture
 def daemon_factory(codeloc_bin, tmp_path):
     """Makes Daemon objects (tests/integration/daemon_harness.py); all are cleaned up."""
-    from daemon_harness import Daemon
+    from daemon_harness import Daemon, cleanup_all
 
     made = []
 
@@ -58,5 +68,4 @@ def daemon_factory(codeloc_bin, tmp_path):
         return d
 
     yield make
-    for d in made:
-        d.cleanup()
+    cleanup_all(made)

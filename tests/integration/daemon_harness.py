@@ -19,6 +19,9 @@ from typing import Callable, Iterable
 
 DEADLINE = float(os.environ.get("CODELOC_TEST_DEADLINE", "30"))
 
+# What AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer print (CODELOC_SANITIZE).
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+
 
 def wait_for(condition: Callable[[], object], what: str, timeout: float = DEADLINE):
     """Polls `condition` until it returns something truthy; fails naming `what` at the deadline."""
@@ -66,6 +69,18 @@ def pid_alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
     return state not in ("Z", "X")
+
+
+def cleanup_all(daemons: Iterable["Daemon"]):
+    """Cleans up every daemon, then raises the first failure (a sanitizer report) if any."""
+    failures = []
+    for d in daemons:
+        try:
+            d.cleanup()
+        except AssertionError as e:
+            failures.append(e)
+    if failures:
+        raise failures[0]
 
 
 class RpcClient:
@@ -162,6 +177,20 @@ class Daemon:
         if hasattr(self, "log_file"):
             self.log_file.close()
         reap_orphans()
+        self.check_no_sanitizer_report()
+
+    def check_no_sanitizer_report(self):
+        """Fails the test if the daemon (or a child writing to its log) reported a sanitizer
+        finding: in a build with CODELOC_SANITIZE the report lands in daemon.log, and a test
+        that only looks at states would otherwise pass."""
+        if not self.log_path.exists():
+            return
+        log = self.log()
+        for marker in SANITIZER_MARKERS:
+            at = log.find(marker)
+            if at >= 0:
+                start = log.rfind("\n", 0, at) + 1
+                raise AssertionError(f"sanitizer report in {self.log_path}:\n{log[start:at + 6000]}")
 
     # Observation ------------------------------------------------------------------------------
     def log(self) -> str:

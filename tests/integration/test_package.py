@@ -19,7 +19,7 @@ import subprocess
 import pytest
 
 from conftest import BUILD_DIR, ROOT
-from daemon_harness import Daemon
+from daemon_harness import Daemon, cleanup_all
 
 CODE_SERVER = pathlib.Path("share/codeloc/python/codeloc_server")
 SOURCE_UNIT = ROOT / "deploy/systemd/codeloc.service"
@@ -129,8 +129,7 @@ def serve_installed(tmp_path, dagster_python):
         return [os.fsdecode(a) for a in argv]
 
     yield serve
-    for d in daemons:
-        d.cleanup()
+    cleanup_all(daemons)
 
 
 # cmake --install --------------------------------------------------------------------------------

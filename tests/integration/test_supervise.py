@@ -5,6 +5,7 @@ import signal
 
 import pytest
 
+from conftest import sanitizers
 from daemon_harness import pid_alive, wait_for
 
 # Fast supervision timings for tests; the defaults are documented in docs/configuration.md.
@@ -159,8 +160,12 @@ def test_a_flooding_child_neither_grows_the_daemon_nor_starves_it(daemon_factory
     # Still answering (pings included) while the flood goes on.
     for _ in range(20):
         assert d.locations()["calm"]["state"] == "LOADED"
-    rss_kib = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{d.proc.pid}/status").read())[1])
-    assert rss_kib < 64 * 1024, f"daemon RSS {rss_kib} KiB while a child floods"
+    # Under AddressSanitizer the RSS says nothing about the daemon: freed blocks wait in ASan's
+    # quarantine (256 MiB by default) and shadow memory comes on top (about 145 MiB here with a
+    # 16 MiB quarantine). The plain build keeps the bound.
+    if "address" not in sanitizers():
+        rss_kib = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{d.proc.pid}/status").read())[1])
+        assert rss_kib < 64 * 1024, f"daemon RSS {rss_kib} KiB while a child floods"
     assert d.locations()["flood"]["state"] == "LOADED"
     assert d.stop() == 0
 
