@@ -18,10 +18,6 @@ constexpr const char* kCyan = "\033[36m";
 constexpr const char* kMagenta = "\033[35m";
 constexpr const char* kDim = "\033[2m";
 
-// Same budget as the daemon log (daemon/event_log.cpp): a flooding child cannot bury the rest.
-constexpr double kOutputLinesPerSecond = 200;
-constexpr double kOutputBurst = 1000;
-
 std::string names(const std::vector<std::string>& list) {
   std::string text;
   for (const auto& name : list)
@@ -116,8 +112,8 @@ void DevConsole::state_changed(const daemon::Location& location, LocationState f
 }
 
 void DevConsole::output(const daemon::Location& location, const daemon::LogLine& log_line) {
-  auto [it, inserted] =
-      output_limits_.try_emplace(location.name(), kOutputLinesPerSecond, kOutputBurst);
+  auto [it, inserted] = output_limits_.try_emplace(
+      location.name(), daemon::kChildOutputLinesPerSecond, daemon::kChildOutputBurst);
   if (!it->second.allow(clock_.now())) return;
   if (std::uint64_t held = it->second.take_refused()) {
     line(location.name() + " | (" + std::to_string(held) + " lines not shown; `codeloc logs " +

@@ -6,15 +6,6 @@
 #include "workspace/values.h"
 
 namespace codeloc::daemon {
-namespace {
-
-// A child may write this many lines per second to the daemon's log (bursts up to kOutputBurst);
-// the rest only reach the location's ring buffer, and a line says how many were held back.
-constexpr double kOutputLinesPerSecond = 200;
-constexpr double kOutputBurst = 1000;
-
-}  // namespace
-
 void EventLog::state_changed(const Location& location, LocationState from, LocationState to) {
   const std::string& name = location.name();
   auto pid = location.pid();
@@ -50,7 +41,7 @@ void EventLog::state_changed(const Location& location, LocationState from, Locat
 
 void EventLog::output(const Location& location, const LogLine& line) {
   auto [it, inserted] =
-      output_limits_.try_emplace(location.name(), kOutputLinesPerSecond, kOutputBurst);
+      output_limits_.try_emplace(location.name(), kChildOutputLinesPerSecond, kChildOutputBurst);
   RateLimiter& limiter = it->second;
   if (!limiter.allow(clock_.now())) return;
   if (std::uint64_t held = limiter.take_refused()) {

@@ -8,6 +8,12 @@
 
 namespace codeloc::daemon {
 
+// How many output lines per second (bursts up to kChildOutputBurst) a child may put in the
+// daemon's log or `codeloc dev`'s console; the rest only reach its ring buffer, and a line says
+// how many were held back.
+inline constexpr double kChildOutputLinesPerSecond = 200;
+inline constexpr double kChildOutputBurst = 1000;
+
 class RateLimiter {
  public:
   RateLimiter(double per_second, double burst) : rate_(per_second), burst_(burst), tokens_(burst) {}
