@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <dirent.h>
@@ -45,10 +46,10 @@ bool environ_has(pid_t pid, const std::string& entry) {
   return false;
 }
 
-}  // namespace
+using ProcTable = std::map<pid_t, ProcInfo>;
 
-std::vector<pid_t> location_processes(pid_t leader, const std::string& token) {
-  std::map<pid_t, ProcInfo> procs;
+ProcTable read_proc_table() {
+  ProcTable procs;
   if (DIR* dir = ::opendir("/proc")) {
     while (dirent* entry = ::readdir(dir)) {
       char* end = nullptr;
@@ -59,6 +60,31 @@ std::vector<pid_t> location_processes(pid_t leader, const std::string& token) {
     }
     ::closedir(dir);
   }
+  return procs;
+}
+
+int batch_depth = 0;
+std::optional<ProcTable> batch_table;
+
+const ProcTable& proc_table(ProcTable& fresh) {
+  if (batch_depth == 0) return fresh = read_proc_table();
+  if (!batch_table) batch_table = read_proc_table();
+  return *batch_table;
+}
+
+}  // namespace
+
+ProcessScanBatch::ProcessScanBatch() {
+  ++batch_depth;
+}
+
+ProcessScanBatch::~ProcessScanBatch() {
+  if (--batch_depth == 0) batch_table.reset();
+}
+
+std::vector<pid_t> location_processes(pid_t leader, const std::string& token) {
+  ProcTable fresh;
+  const ProcTable& procs = proc_table(fresh);
 
   std::set<pid_t> found;
   const pid_t self = ::getpid();
@@ -79,7 +105,7 @@ std::vector<pid_t> location_processes(pid_t leader, const std::string& token) {
   }
   std::vector<pid_t> alive;
   for (pid_t pid : found) {
-    if (!procs[pid].zombie) alive.push_back(pid);
+    if (!procs.at(pid).zombie) alive.push_back(pid);
   }
   return alive;
 }

@@ -19,7 +19,20 @@ namespace codeloc::daemon {
 
 inline constexpr const char* kEnvInstance = "CODELOC_INSTANCE";
 
-// One pass over /proc. `token` is the value of CODELOC_INSTANCE given to this location's child.
+// One pass over /proc, or the batch's (below). `token` is the value of CODELOC_INSTANCE given to
+// this location's child.
 std::vector<pid_t> location_processes(pid_t leader, const std::string& token);
+
+// While one lives, location_processes() reads /proc once and answers every call from that pass.
+// The daemon asks about every location after one event (a reaped child, a state change), and a
+// pass costs a read of every process's stat file. Within a batch a process that died since the pass
+// still counts as alive, which only delays a "gone" to the next look. Batches nest; single thread.
+class ProcessScanBatch {
+ public:
+  ProcessScanBatch();
+  ~ProcessScanBatch();
+  ProcessScanBatch(const ProcessScanBatch&) = delete;
+  ProcessScanBatch& operator=(const ProcessScanBatch&) = delete;
+};
 
 }  // namespace codeloc::daemon

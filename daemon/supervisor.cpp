@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "daemon/log_context.h"
+#include "daemon/process_tree.h"
 #include "workspace/values.h"
 
 namespace codeloc::daemon {
@@ -119,6 +120,7 @@ void Supervisor::kill_all_now() {
 }
 
 void Supervisor::reap() {
+  ProcessScanBatch batch;  // one pass over /proc for every location's check, here and in settle()
   int status = 0;
   pid_t pid;
   while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
@@ -141,10 +143,11 @@ void Supervisor::reap() {
 }
 
 void Supervisor::settle() {
+  ProcessScanBatch batch;
   std::erase_if(removing_, [](const std::unique_ptr<Location>& location) {
     return location->state() == LocationState::kStopped && location->all_processes_gone();
   });
-  // One look per location (all_processes_gone may read /proc).
+  // One look per location (all_processes_gone reads /proc, once for all in this batch).
   bool any_left = !removing_.empty();    // some process of some location still exists
   bool all_stopped = removing_.empty();  // every location STOPPED with nothing left
   bool dying = false;                    // something is on its way out
