@@ -109,13 +109,13 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
 
   void subscribe(std::set<std::string> topics) override { topics_ = std::move(topics); }
   bool subscribed(const std::string& topic) const { return topics_.count(topic) != 0; }
-  void send(std::string line) { channel_->send(std::move(line)); }
+  void send(ipc::OutgoingLine line) { channel_->send(std::move(line)); }
 
  private:
   void on_frame(std::string_view frame) {
     std::weak_ptr<ipc::LineChannel> channel = channel_;
     ControlCall call{server_.context_, this};
-    server_.methods_.dispatch(frame, call, [channel](std::string line) {
+    server_.methods_.dispatch(frame, call, [channel](ipc::OutgoingLine line) {
       if (auto open = channel.lock()) open->send(std::move(line));
     });
   }

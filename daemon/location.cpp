@@ -309,9 +309,9 @@ void Location::discard_candidate() {
 void Location::on_definitions(std::uint64_t child_id, Snapshot snapshot) {
   bool current = is_current(child_id);
   if (!current && !is_candidate(child_id)) return;
-  if (!current) reload_change_ = compare_definitions(snapshot_ ? &*snapshot_ : nullptr, snapshot);
+  if (!current) reload_change_ = compare_definitions(snapshot_.get(), snapshot);
   std::string old_version = snapshot_ ? snapshot_->version : "";
-  snapshot_ = std::move(snapshot);
+  snapshot_ = std::make_shared<const Snapshot>(std::move(snapshot));
   error_.reset();
   if (current) {
     machine_.on_loaded();

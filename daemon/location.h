@@ -89,7 +89,8 @@ class Location final : private LocationDriver {
   std::optional<pid_t> pid() const;
   // True when no process started for this location remains (current or earlier children).
   bool all_processes_gone() const;
-  const std::optional<Snapshot>& snapshot() const { return snapshot_; }
+  // Shared so that answers relaying the bytes hold them without a copy (ipc::OutgoingLine).
+  const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
   // Why the running reload (RELOADING) started.
   const std::string& reload_cause() const { return reload_cause_; }
   // The last reload's report, if any reload ended.
@@ -166,7 +167,7 @@ class Location final : private LocationDriver {
   std::vector<std::unique_ptr<Child>> retired_;
   std::uint64_t next_child_id_ = 1;
 
-  std::optional<Snapshot> snapshot_;
+  std::shared_ptr<const Snapshot> snapshot_;
   std::optional<LocationError> error_;
   LogRing logs_;
 

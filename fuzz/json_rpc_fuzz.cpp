@@ -64,8 +64,12 @@ struct Fixture {
   config::Settings settings = config::Settings::defaults({}, 1000);
   daemon::Supervisor supervisor{io, clock, launcher, settings, daemon::LocationOptions{}};
   daemon::LocationWaiters waiters{io, supervisor};
-  daemon::ControlContext context{supervisor, clock, waiters, "/run/codeloc/codeloc.sock",
-                                 std::chrono::system_clock::time_point{}, {}};
+  daemon::ControlContext context{supervisor,
+                                 clock,
+                                 waiters,
+                                 "/run/codeloc/codeloc.sock",
+                                 std::chrono::system_clock::time_point{},
+                                 {}};
   NullSubscriber subscriber;
   ipc::MethodTable<daemon::ControlCall> table;
 
@@ -125,7 +129,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ipc::Message message = ipc::parse_message(frame);
   std::vector<std::string> sent;
   daemon::ControlCall call{fixture->context, &fixture->subscriber};
-  fixture->table.dispatch(message, call, [&](std::string line) { sent.push_back(line); });
+  fixture->table.dispatch(message, call,
+                          [&](ipc::OutgoingLine line) { sent.push_back(line.flatten()); });
 
   switch (message.kind) {
     case ipc::MessageKind::kNotification:

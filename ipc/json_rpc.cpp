@@ -189,8 +189,12 @@ std::string make_result(const nlohmann::json& id, const nlohmann::json& result) 
   return prefix(id) + R"(,"result":)" + dump_json(result) + '}';
 }
 
+std::string make_result_head(const nlohmann::json& id) {
+  return prefix(id) + R"(,"result":)";
+}
+
 std::string make_raw_result(const nlohmann::json& id, std::string_view raw_json_result) {
-  std::string head = prefix(id) + R"(,"result":)";
+  std::string head = make_result_head(id);
   std::string line;
   line.reserve(head.size() + raw_json_result.size() + 1);
   line += head;

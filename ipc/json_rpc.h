@@ -60,6 +60,9 @@ std::string make_result(const nlohmann::json& id, const nlohmann::json& result);
 // REQUIRES: raw_json_result is one well-formed JSON value without raw newlines
 // (json_span.h validate_json).
 std::string make_raw_result(const nlohmann::json& id, std::string_view raw_json_result);
+// The start of a response up to its result, `{"jsonrpc":"2.0","id":ID,"result":`: a result
+// written in parts follows, then one '}'.
+std::string make_result_head(const nlohmann::json& id);
 std::string make_error(const nlohmann::json& id, int code, std::string_view message,
                        const nlohmann::json& data = nullptr);
 std::string make_error(const nlohmann::json& id, const RpcError& error);

@@ -1,5 +1,7 @@
 #include "ipc/line_channel.h"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <unistd.h>
@@ -76,10 +78,10 @@ void LineChannel::on_read(const boost::system::error_code& error, std::size_t by
   if (state_ == State::kOpen) read_some();
 }
 
-bool LineChannel::send(std::string line) {
+bool LineChannel::send(OutgoingLine line) {
   if (state_ != State::kOpen) return false;
-  line += '\n';
-  if (!queue_.empty() && queued_bytes_ + line.size() > options_.max_queued_bytes) {
+  const std::size_t bytes = line.size() + 1;  // with its '\n'
+  if (!queue_.empty() && queued_bytes_ + bytes > options_.max_queued_bytes) {
     // Not reported from here: the caller may be iterating over its connections.
     state_ = State::kClosed;
     shut_socket();
@@ -91,7 +93,7 @@ bool LineChannel::send(std::string line) {
     });
     return false;
   }
-  queued_bytes_ += line.size();
+  queued_bytes_ += bytes;
   queue_.push_back(std::move(line));
   if (!writing_) write_some();
   return true;
@@ -100,10 +102,13 @@ bool LineChannel::send(std::string line) {
 void LineChannel::write_some() {
   writing_ = true;
   write_buffers_.clear();
-  for (std::size_t i = 0; i < queue_.size() && i < kMaxLinesPerWrite; ++i) {
-    write_buffers_.push_back(boost::asio::buffer(queue_[i]));
+  // The '\n' is a buffer of its own: appending it to a line that is exactly full would copy it.
+  static constexpr char kNewline = '\n';
+  lines_in_flight_ = std::min(queue_.size(), kMaxLinesPerWrite);
+  for (std::size_t i = 0; i < lines_in_flight_; ++i) {
+    queue_[i].append_buffers(write_buffers_);
+    write_buffers_.push_back(boost::asio::buffer(&kNewline, 1));
   }
-  lines_in_flight_ = write_buffers_.size();
   boost::asio::async_write(socket_, write_buffers_,
                            [self = shared_from_this()](const boost::system::error_code& error,
                                                        std::size_t) { self->on_write(error); });
@@ -122,7 +127,7 @@ void LineChannel::on_write(const boost::system::error_code& error) {
     return;
   }
   for (std::size_t i = 0; i < lines_in_flight_; ++i) {
-    queued_bytes_ -= queue_.front().size();
+    queued_bytes_ -= queue_.front().size() + 1;
     queue_.pop_front();
   }
   lines_in_flight_ = 0;

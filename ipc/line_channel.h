@@ -16,6 +16,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "ipc/frame_decoder.h"
+#include "ipc/outgoing_line.h"
 #include "ipc/protocol.h"
 
 namespace codeloc::ipc {
@@ -66,7 +67,7 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
   // Queues `line` followed by '\n'. REQUIRES: `line` holds no '\n'. Returns false when the
   // channel is closed or this send overflowed the queue (the channel is then closed, and
   // on_closed(kOutputQueueFull) is posted to the loop, never called from inside send()).
-  bool send(std::string line);
+  bool send(OutgoingLine line);
 
   // Closes at once: queued output is dropped, no callback runs after this returns.
   void close();
@@ -104,8 +105,8 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
   bool release_pending_ = false;          // close() ran inside a handler: free them when it returns
   bool overflow_report_pending_ = false;  // send() overflowed; on_closed is posted
 
-  std::deque<std::string> queue_;  // lines with their '\n'; references stay valid on push_back
-  std::size_t queued_bytes_ = 0;
+  std::deque<OutgoingLine> queue_;  // lines without their '\n'; stay in place on push_back
+  std::size_t queued_bytes_ = 0;    // with the '\n's
   std::vector<boost::asio::const_buffer> write_buffers_;
   std::size_t lines_in_flight_ = 0;  // the first lines_in_flight_ of queue_ are being written
   bool writing_ = false;

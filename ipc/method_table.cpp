@@ -13,8 +13,20 @@ MethodResult MethodResult::raw(std::string raw_json) {
   return result;
 }
 
+MethodResult MethodResult::spliced(std::string head, std::shared_ptr<const std::string> shared,
+                                   std::string tail) {
+  MethodResult result;
+  result.raw_ = std::move(head);
+  result.shared_ = std::move(shared);
+  result.tail_ = std::move(tail);
+  result.is_spliced_ = true;
+  return result;
+}
+
 void MethodResult::answer(const Responder& responder) const {
-  if (is_raw_) {
+  if (is_spliced_) {
+    responder.reply_spliced(raw_, shared_, tail_);
+  } else if (is_raw_) {
     responder.reply_raw(raw_);
   } else {
     responder.reply(value_);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,14 +24,21 @@ class MethodResult {
   MethodResult(nlohmann::json value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   // REQUIRES: raw_json is one well-formed JSON value without raw newlines.
   static MethodResult raw(std::string raw_json);
+  // Raw JSON text in three parts, the middle one shared rather than copied
+  // (Responder::reply_spliced).
+  static MethodResult spliced(std::string head, std::shared_ptr<const std::string> shared,
+                              std::string tail);
 
   void answer(const Responder& responder) const;
 
  private:
   MethodResult() = default;
   nlohmann::json value_;
-  std::string raw_;
+  std::string raw_;  // the whole text, or the head of a spliced one
+  std::shared_ptr<const std::string> shared_;
+  std::string tail_;
   bool is_raw_ = false;
+  bool is_spliced_ = false;
 };
 
 // The context-free core of MethodTable. `context` is the pointer MethodTable passes through.

@@ -26,6 +26,17 @@ void Responder::reply_raw(std::string_view raw_json_result) const {
   }
 }
 
+void Responder::reply_spliced(std::string_view head, std::shared_ptr<const std::string> shared,
+                              std::string_view tail) const {
+  if (!can_answer()) return;
+  if (slot_->notification) {
+    complete(OutgoingLine());
+    return;
+  }
+  complete(OutgoingLine(make_result_head(slot_->id).append(head), std::move(shared),
+                        std::string(tail) + '}'));
+}
+
 void Responder::fail(const RpcError& error) const {
   if (can_answer()) complete(slot_->notification ? std::string() : make_error(slot_->id, error));
 }
@@ -49,7 +60,7 @@ const std::string& Responder::method() const {
   return slot_->method;
 }
 
-void Responder::complete(std::string line) const {
+void Responder::complete(OutgoingLine line) const {
   slot_->done = true;
   slot_->collector->complete(slot_->index, std::move(line));
 }
@@ -68,7 +79,7 @@ ResponderSlot::~ResponderSlot() {
 AnswerCollector::AnswerCollector(SendFunction send_function, bool is_batch, std::size_t size)
     : send(std::move(send_function)), batch(is_batch), parts(size), outstanding(size + 1) {}
 
-void AnswerCollector::complete(std::size_t index, std::string line) {
+void AnswerCollector::complete(std::size_t index, OutgoingLine line) {
   parts[index] = std::move(line);
   release();
 }
@@ -79,11 +90,11 @@ void AnswerCollector::release() {
     if (!parts[0].empty()) send(std::move(parts[0]));
     return;
   }
-  std::string answer;
-  for (std::string& part : parts) {
+  std::string answer;  // a batch is rare and its parts are small: one plain line
+  for (const OutgoingLine& part : parts) {
     if (part.empty()) continue;
     answer += answer.empty() ? '[' : ',';
-    answer += part;
+    answer += part.flatten();
   }
   if (!answer.empty()) send(answer += ']');
 }

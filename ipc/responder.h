@@ -10,12 +10,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ipc/outgoing_line.h"
 #include "ipc/rpc_error.h"
 
 namespace codeloc::ipc {
 
 // Delivers one finished answer line (a response, or a batch's array), without a trailing '\n'.
-using SendFunction = std::function<void(std::string line)>;
+using SendFunction = std::function<void(OutgoingLine line)>;
 
 namespace detail {
 struct AnswerCollector;
@@ -32,6 +33,10 @@ class Responder {
   void reply(const nlohmann::json& result) const;
   // REQUIRES: raw_json_result is one well-formed JSON value without raw newlines.
   void reply_raw(std::string_view raw_json_result) const;
+  // The result is `head`, then *shared, then `tail`, spliced in unchanged; *shared is not copied
+  // (OutgoingLine). REQUIRES: together they are one well-formed JSON value without raw newlines.
+  void reply_spliced(std::string_view head, std::shared_ptr<const std::string> shared,
+                     std::string_view tail) const;
   void fail(const RpcError& error) const;
 
   bool done() const;
@@ -45,7 +50,7 @@ class Responder {
 
  private:
   bool can_answer() const;
-  void complete(std::string line) const;
+  void complete(OutgoingLine line) const;
 
   std::shared_ptr<detail::ResponderSlot> slot_;
 };
@@ -56,13 +61,13 @@ namespace detail {
 // order, sent together once all are in (nothing at all when every element was a notification).
 struct AnswerCollector {
   AnswerCollector(SendFunction send, bool batch, std::size_t size);
-  void complete(std::size_t index, std::string line);  // "" for a notification
+  void complete(std::size_t index, OutgoingLine line);  // empty for a notification
   // The dispatcher holds one extra count while it is still handing out elements.
   void release();
 
   SendFunction send;
   bool batch;
-  std::vector<std::string> parts;
+  std::vector<OutgoingLine> parts;
   std::size_t outstanding;
 };
 

@@ -83,7 +83,7 @@ class TinyServer {
                                        [this, weak](std::string_view frame) {
                                          auto s = weak.lock();
                                          if (!s) return;
-                                         table_.dispatch(frame, *s, [s](std::string line) {
+                                         table_.dispatch(frame, *s, [s](OutgoingLine line) {
                                            s->channel->send(std::move(line));
                                          });
                                        },

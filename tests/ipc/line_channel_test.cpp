@@ -137,6 +137,27 @@ TEST_F(LineChannelTest, AcceptsOneLineLargerThanTheQueueBoundWhenNothingIsQueued
   EXPECT_EQ(r.frames[0].size(), 200'000u);
 }
 
+TEST_F(LineChannelTest, SendsASharedBlockBetweenItsHeadAndTailWithoutCopyingIt) {
+  auto [sa, sb] = socket_pair(io_);
+  auto a = LineChannel::create(std::move(sa), LineChannel::Options{});
+  auto b = LineChannel::create(std::move(sb), LineChannel::Options{});
+  Recorder r;
+  b->start(r.handlers());
+  a->start({});
+  auto shared = std::make_shared<const std::string>(300'000, 's');
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(a->send(OutgoingLine("head" + std::to_string(i), shared, "tail")));
+  }
+  EXPECT_GE(shared.use_count(), 2);  // the queued lines point at it
+  EXPECT_EQ(a->queued_bytes(), 3 * (5 + 300'000 + 4 + 1));
+  ASSERT_TRUE(run_until(io_, [&] { return r.frames.size() == 3; }));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.frames[i], "head" + std::to_string(i) + *shared + "tail");
+  }
+  EXPECT_EQ(shared.use_count(), 1);  // released once written
+  EXPECT_EQ(a->queued_bytes(), 0u);
+}
+
 TEST_F(LineChannelTest, CloseInsideACallbackStopsFurtherCallbacks) {
   auto [sa, raw] = socket_pair(io_);
   auto a = LineChannel::create(std::move(sa), small_options());

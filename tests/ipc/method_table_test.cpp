@@ -44,7 +44,8 @@ class MethodTableTest : public ::testing::Test {
   // Dispatches `frame` and returns every line sent (0 or 1 per dispatch).
   std::vector<std::string> dispatch(std::string_view frame) {
     std::vector<std::string> sent;
-    table_.dispatch(frame, ctx_, [&sent](std::string line) { sent.push_back(std::move(line)); });
+    table_.dispatch(frame, ctx_,
+                    [&sent](ipc::OutgoingLine line) { sent.push_back(line.flatten()); });
     return sent;
   }
 
@@ -62,6 +63,21 @@ TEST_F(MethodTableTest, AnswersARequestWithTheHandlersResult) {
   const json a = answer(R"({"jsonrpc":"2.0","id":1,"method":"echo","params":{"name":"n"}})");
   EXPECT_EQ(a, json::parse(R"({"jsonrpc":"2.0","id":1,"result":{"name":"n","lines":10}})"));
   EXPECT_EQ(ctx_.calls, 1);
+}
+
+TEST_F(MethodTableTest, SplicesASharedResultWithoutCopyingIt) {
+  auto shared = std::make_shared<const std::string>(R"({"z" : [1, 2]})");
+  table_.add("spliced", [shared](const json&, Context&) {
+    return MethodResult::spliced(R"({"name":"a","definitions":)", shared, "}");
+  });
+  std::vector<OutgoingLine> sent;
+  table_.dispatch(R"({"jsonrpc":"2.0","id":7,"method":"spliced"})", ctx_,
+                  [&](OutgoingLine line) { sent.push_back(std::move(line)); });
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].flatten(),
+            R"({"jsonrpc":"2.0","id":7,"result":{"name":"a","definitions":{"z" : [1, 2]}}})");
+  // The answer holds the handler's block itself: the table's copy of the handler, and the line.
+  EXPECT_EQ(shared.use_count(), 3);
 }
 
 TEST_F(MethodTableTest, SplicesARawResultUnchanged) {
@@ -156,7 +172,7 @@ TEST_F(MethodTableTest, SendsNothingForABatchOfNotifications) {
 TEST_F(MethodTableTest, LetsAnAsyncHandlerAnswerLater) {
   std::vector<std::string> sent;
   table_.dispatch(R"({"jsonrpc":"2.0","id":9,"method":"later"})", ctx_,
-                  [&](std::string line) { sent.push_back(std::move(line)); });
+                  [&](ipc::OutgoingLine line) { sent.push_back(line.flatten()); });
   EXPECT_TRUE(sent.empty());
   ASSERT_TRUE(ctx_.parked.has_value());
   ctx_.parked->reply({{"state", "LOADED"}});
@@ -169,7 +185,7 @@ TEST_F(MethodTableTest, WaitsForAsyncAnswersBeforeSendingABatch) {
   std::vector<std::string> sent;
   table_.dispatch(R"([{"jsonrpc":"2.0","id":1,"method":"later"},
                       {"jsonrpc":"2.0","id":2,"method":"raw"}])",
-                  ctx_, [&](std::string line) { sent.push_back(std::move(line)); });
+                  ctx_, [&](ipc::OutgoingLine line) { sent.push_back(line.flatten()); });
   EXPECT_TRUE(sent.empty());
   ctx_.parked->fail(RpcError(error_code::kLoadError, "ImportError"));
   ASSERT_EQ(sent.size(), 1u);
