@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from conftest import sanitizers
 from daemon_harness import DEADLINE, OWNED_PIDS, RpcClient, pid_alive, wait_for
 
 PINGS = ["--ping-interval", "200ms", "--ping-misses", "2"]
@@ -344,8 +345,10 @@ def test_a_1_gib_line_neither_grows_the_daemon_nor_stops_the_others(daemon_facto
     d.wait_log(r"\[stdout stdout\] wrote 1 GiB to stdout", timeout=120)
     d.wait_state("stdout", "LOADED")
     assert "[truncated]" in d.log()
-    peak_mib = status_field(d.proc.pid, "VmHWM") / 1024
-    assert peak_mib < 200, f"the daemon's peak RSS was {peak_mib:.0f} MiB"
+    # Under AddressSanitizer the RSS says nothing about the daemon (see test_supervise's flood).
+    if "address" not in sanitizers():
+        peak_mib = status_field(d.proc.pid, "VmHWM") / 1024
+        assert peak_mib < 200, f"the daemon's peak RSS was {peak_mib:.0f} MiB"
     now = d.locations()
     assert now["alpha"]["pid"] == alpha["pid"] and now["alpha"]["state"] == "LOADED"
     assert d.rpc("daemon.info")["result"]["pid"] == d.proc.pid
@@ -376,7 +379,7 @@ def test_silent_and_half_frame_clients_cost_nothing_and_block_nobody(daemon_fact
             assert d.rpc("daemon.info")["result"]["pid"] == d.proc.pid
         assert d.rpc("location.get", {"name": "alpha"})["result"]["state"] == "LOADED"
         grown_mib = (status_field(d.proc.pid, "VmRSS") - base_rss) / 1024
-        assert grown_mib < 32, f"200 idle clients cost {grown_mib:.0f} MiB"
+        assert "address" in sanitizers() or grown_mib < 32, f"200 clients cost {grown_mib:.0f} MiB"
         # The rest of a half request, much later, is answered as usual.
         clients[1].sendall(b'"}}\n')
         clients[1].settimeout(DEADLINE)
