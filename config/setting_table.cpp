@@ -183,6 +183,10 @@ std::vector<SettingDef> make_table() {
       def("max_request_bytes", "CODELOC_MAX_REQUEST_BYTES", "--max-request-bytes", "SIZE", "16MiB",
           "the largest request a control client may send"),
       [](auto& s) -> auto& { return s.max_request_bytes; }, size(1024), format_byte_size));
+  table.push_back(bind_field<std::uint64_t>(
+      def("max_message_bytes", "CODELOC_MAX_MESSAGE_BYTES", "--max-message-bytes", "SIZE", "512MiB",
+          "the largest message a code server may send (its definitions)"),
+      [](auto& s) -> auto& { return s.max_message_bytes; }, size(1024), format_byte_size));
   table.push_back(bind_field<std::filesystem::path>(
       def("state_dir", "CODELOC_STATE_DIR", "--state-dir", "PATH", "see below",
           "where the daemon keeps state between runs"),

@@ -46,6 +46,9 @@ struct Settings {
   unsigned socket_mode = 0600;
   std::optional<std::string> socket_group;  // a group name or number; unset: owner and root only
   std::uint64_t max_request_bytes = std::uint64_t{16} << 20;
+  // The largest line a code server may send (a definitions snapshot); the daemon buffers up to
+  // this.
+  std::uint64_t max_message_bytes = std::uint64_t{512} << 20;
 
   std::filesystem::path state_dir;
   LogFormat log_format = LogFormat::kHuman;

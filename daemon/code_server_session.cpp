@@ -1,6 +1,9 @@
 #include "daemon/code_server_session.h"
 
+#include <spdlog/spdlog.h>
+
 #include "daemon/sha256.h"
+#include "ipc/json_rpc.h"
 #include "ipc/json_span.h"
 #include "ipc/line_channel.h"
 #include "ipc/protocol.h"
@@ -48,6 +51,24 @@ std::shared_ptr<CodeServerSession> CodeServerSession::create(
       ipc::RpcPeer::create(channel), std::move(location), std::move(callbacks)));
   ipc::RpcPeer::Handlers handlers;
   std::weak_ptr<CodeServerSession> weak = session;
+  handlers.on_too_large = [weak, max_message_bytes] {
+    if (auto self = weak.lock()) {
+      self->protocol_error("the code server sent a message over the limit of " +
+                           std::to_string(max_message_bytes) +
+                           " bytes (max_message_bytes); it was discarded");
+    }
+  };
+  handlers.on_message = [weak](ipc::Message message) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (message.kind == ipc::MessageKind::kInvalid) {
+      self->protocol_error("the code server sent a line that is not JSON-RPC: " +
+                           (message.error ? std::string(message.error->what()) : "invalid"));
+    } else {
+      spdlog::warn("{}: the code server sent an unexpected message ({}); ignored", self->location_,
+                   message.method.empty() ? "a batch" : message.method);
+    }
+  };
   handlers.on_closed = [weak](const boost::system::error_code&) {
     if (auto self = weak.lock(); self && self->callbacks_.on_closed) self->callbacks_.on_closed();
   };
@@ -72,7 +93,7 @@ void CodeServerSession::load(std::chrono::milliseconds timeout) {
       LocationError error = load_error_from(reply.error());
       error.message = "the code server refused the handshake: " + error.message;
       error.detail["message"] = error.message;
-      self->callbacks_.on_load_error(std::move(error));
+      self->report_load_error(std::move(error));
       return;
     }
     const json& result = reply.result();
@@ -80,7 +101,7 @@ void CodeServerSession::load(std::chrono::milliseconds timeout) {
     if (version != ipc::kCodeServerProtocolVersion) {
       std::string message = "the code server speaks protocol version " + std::to_string(version) +
                             ", codeloc speaks " + std::to_string(ipc::kCodeServerProtocolVersion);
-      self->callbacks_.on_load_error(LocationError{message, {{"message", message}}});
+      self->report_load_error(LocationError{message, {{"message", message}}});
       return;
     }
     self->request_definitions(timeout);
@@ -94,14 +115,14 @@ void CodeServerSession::request_definitions(std::chrono::milliseconds timeout) {
     if (!self) return;
     if (!reply.ok()) {
       if (channel_failure(reply.error())) return;
-      self->callbacks_.on_load_error(load_error_from(reply.error()));
+      self->report_load_error(load_error_from(reply.error()));
       return;
     }
     std::string_view raw = reply.raw_result();
     auto snapshot_span = ipc::member_span(raw, "snapshot");
     if (!snapshot_span || snapshot_span->empty() || snapshot_span->front() != '{') {
       std::string message = "the code server answered definitions.get without a snapshot object";
-      self->callbacks_.on_load_error(LocationError{message, {{"message", message}}});
+      self->report_load_error(LocationError{message, {{"message", message}}});
       return;
     }
     Snapshot snapshot;
@@ -112,8 +133,26 @@ void CodeServerSession::request_definitions(std::chrono::milliseconds timeout) {
       if (snapshot.summary.is_discarded()) snapshot.summary = nullptr;
     }
     snapshot.received_at = std::chrono::system_clock::now();
+    if (self->load_reported_) return;
+    self->load_reported_ = true;
     self->callbacks_.on_definitions(std::move(snapshot));
   });
+}
+
+void CodeServerSession::protocol_error(const std::string& message) {
+  if (++protocol_errors_ == 1) {
+    spdlog::error("{}: {} (further protocol errors from this code server are not logged)",
+                  location_, message);
+  }
+  if (load_reported_) return;
+  load_reported_ = true;
+  callbacks_.on_load_error(LocationError{message, {{"message", message}}});
+}
+
+void CodeServerSession::report_load_error(LocationError error) {
+  if (load_reported_) return;
+  load_reported_ = true;
+  callbacks_.on_load_error(std::move(error));
 }
 
 void CodeServerSession::ping(std::chrono::milliseconds timeout, std::function<void(bool)> done) {

@@ -48,10 +48,17 @@ class CodeServerSession : public std::enable_shared_from_this<CodeServerSession>
  private:
   CodeServerSession(std::shared_ptr<ipc::RpcPeer> peer, std::string location, Callbacks callbacks);
   void request_definitions(std::chrono::milliseconds timeout);
+  // The code server broke the framing or sent something that is not JSON-RPC: logged (the first
+  // time), and while loading reported as the load's error.
+  void protocol_error(const std::string& message);
+  // Reports the load's outcome once: a protocol error may come before the answer.
+  void report_load_error(LocationError error);
 
   std::shared_ptr<ipc::RpcPeer> peer_;
   std::string location_;
   Callbacks callbacks_;
+  bool load_reported_ = false;
+  int protocol_errors_ = 0;
 };
 
 }  // namespace codeloc::daemon

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "daemon/logging.h"
 #include "daemon/time_format.h"
 #include "daemon/workspace_reload.h"
 #include "ipc/params.h"
@@ -153,6 +154,14 @@ json events_subscribe(const json& params, ControlCall& call) {
   return {{"topics", topics}};
 }
 
+// daemon.info's log_error: null, or why lines of the daemon's log are being lost.
+json log_error() {
+  auto failure = log_write_failure();
+  if (!failure) return nullptr;
+  return {{"message", "the log cannot be written: " + failure->error},
+          {"lines_lost", failure->lines_lost}};
+}
+
 }  // namespace
 
 json daemon_info(const ControlContext& context) {
@@ -166,7 +175,8 @@ json daemon_info(const ControlContext& context) {
           {"started_at", iso8601(context.started_at)},
           {"workspace_files", files},
           {"socket", context.socket.string()},
-          {"locations", context.supervisor.locations().size()}};
+          {"locations", context.supervisor.locations().size()},
+          {"log_error", log_error()}};
 }
 
 json locations_list(const ControlContext& context) {

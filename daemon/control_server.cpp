@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -129,12 +130,13 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
 ControlServer::ControlServer(boost::asio::io_context& io, const config::Settings& settings,
                              Supervisor& supervisor, const Clock& clock,
                              std::vector<std::string> workspace_files)
-    : io_(io), settings_(settings), waiters_(io, supervisor), context_{supervisor,
-                                                                       clock,
-                                                                       waiters_,
-                                                                       settings.socket,
-                                                                       clock.wall_now(),
-                                                                       std::move(workspace_files)} {
+    : io_(io),
+      settings_(settings),
+      waiters_(io, supervisor),
+      context_{supervisor,       clock,
+               waiters_,         settings.socket,
+               clock.wall_now(), std::move(workspace_files)},
+      accept_retry_(io) {
   register_control_methods(methods_);
   peers_.owner = ::getuid();
   supervisor.add_listener(&waiters_);
@@ -206,6 +208,7 @@ bool ControlServer::open(std::string* error) {
 }
 
 void ControlServer::close() {
+  accept_retry_.cancel();
   if (acceptor_) {
     boost::system::error_code ignored;
     acceptor_->close(ignored);
@@ -233,11 +236,37 @@ void ControlServer::forget(const Connection* connection) {
 void ControlServer::accept() {
   acceptor_->async_accept([this](const boost::system::error_code& ec, Socket socket) {
     if (ec == boost::asio::error::operation_aborted || !acceptor_) return;
-    if (!ec)
-      on_accepted(std::move(socket));
-    else
-      spdlog::warn("control socket: accept failed: {}", ec.message());
+    if (ec) {
+      accept_failed(ec);
+      return;
+    }
+    if (accept_failing_) {
+      accept_failing_ = false;
+      spdlog::info("control socket: accepting connections again ({} connected)",
+                   connections_.size() + 1);
+    }
+    on_accepted(std::move(socket));
     accept();
+  });
+}
+
+void ControlServer::accept_failed(const boost::system::error_code& ec) {
+  // Out of descriptors (EMFILE, ENFILE) or memory: the connection stays in the listen backlog and
+  // accepting again at once would fail again at once, a busy loop. Say so once, then try again
+  // after a pause until it works; the connections already open are served meanwhile.
+  if (!accept_failing_) {
+    accept_failing_ = true;
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    spdlog::error(
+        "control socket: cannot accept a connection: {} ({} clients connected, descriptor limit "
+        "{}); trying again every {} ms, the connected clients are still served",
+        ec.message(), connections_.size(), static_cast<unsigned long long>(limit.rlim_cur),
+        kAcceptRetry.count());
+  }
+  accept_retry_.expires_after(kAcceptRetry);
+  accept_retry_.async_wait([this](const boost::system::error_code& error) {
+    if (!error && acceptor_) accept();
   });
 }
 

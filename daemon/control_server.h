@@ -17,6 +17,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <sys/types.h>
 
 #include "config/settings.h"
@@ -57,6 +58,7 @@ class ControlServer final : private SupervisorListener {
   class Connection;
 
   void accept();
+  void accept_failed(const boost::system::error_code& ec);
   void on_accepted(boost::asio::local::stream_protocol::socket socket);
   // Sends one notification to every connection subscribed to `topic`.
   void publish(const std::string& topic, const std::string& method, nlohmann::json params);
@@ -74,6 +76,10 @@ class ControlServer final : private SupervisorListener {
   ipc::MethodTable<ControlCall> methods_;
   PeerPolicy peers_;
   std::optional<boost::asio::local::stream_protocol::acceptor> acceptor_;
+  // accept() failed (out of descriptors): retried after kAcceptRetry, logged once per episode.
+  static constexpr std::chrono::milliseconds kAcceptRetry{100};
+  boost::asio::steady_timer accept_retry_;
+  bool accept_failing_ = false;
   void forget(const Connection* connection);
 
   std::vector<std::shared_ptr<Connection>> connections_;

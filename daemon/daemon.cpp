@@ -128,6 +128,7 @@ int run_daemon(const DaemonOptions& options) {
   location_options.log_ring_lines = settings.log_ring_lines;
   location_options.log_ring_bytes = settings.log_ring_bytes;
   location_options.log_line_max_bytes = settings.log_line_max_bytes;
+  location_options.max_message_bytes = settings.max_message_bytes;
 
   boost::asio::io_context io;
   SystemClock clock;

@@ -251,7 +251,7 @@ void Location::retire(std::unique_ptr<Child> child, bool stop) {
   if (stop && !child->exited) {
     if (child->session) child->session->shutdown();
     if (child->pid > 0) {
-      ::kill(-child->pid, machine_.policy().stop_signal);
+      send_stop_signal(child->pid, machine_.policy().stop_signal);
       child->kill_timer = std::make_unique<boost::asio::steady_timer>(io_);
       child->kill_timer->expires_after(machine_.policy().stop_timeout);
       child->kill_timer->async_wait([this, id = child->id](const boost::system::error_code& ec) {
@@ -404,7 +404,7 @@ void Location::terminate(int signal) {
   if (!current_) return;
   if (current_->session) current_->session->shutdown();
   if (current_->pid > 0) {
-    if (!current_->exited) ::kill(-current_->pid, signal);
+    if (!current_->exited) send_stop_signal(current_->pid, signal);
     return;
   }
   // Attached code server: closing the connection is the whole stop.
@@ -415,6 +415,13 @@ void Location::terminate(int signal) {
     machine_.on_exit(ExitStatus{});
     check_processes_gone();
   });
+}
+
+void Location::send_stop_signal(pid_t group, int signal) {
+  ::kill(-group, signal);
+  // As systemd does: a stopped process (SIGSTOP, a debugger, Ctrl-Z) would hold a handled stop
+  // signal pending until stop_timeout; SIGCONT lets it act on it now.
+  if (signal != SIGKILL && signal != SIGCONT) ::kill(-group, SIGCONT);
 }
 
 void Location::kill_child(const Child& child) {

@@ -142,6 +142,8 @@ class Location final : private LocationDriver {
   // Moves a child to retired_; `stop` asks it to stop first (stop signal, then SIGKILL after the
   // stop timeout).
   void retire(std::unique_ptr<Child> child, bool stop);
+  // Sends `signal` to the process group `group`, then SIGCONT so that a stopped child acts on it.
+  void send_stop_signal(pid_t group, int signal);
   void kill_child(const Child& child);
   void reload_ended(LocationState outcome);
   void on_line(std::uint64_t child_id, pid_t pid, OutputStream stream, std::string_view text,

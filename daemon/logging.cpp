@@ -1,6 +1,11 @@
 #include "daemon/logging.h"
 
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -52,7 +57,80 @@ class JsonContextFlag final : public spdlog::custom_flag_formatter {
   }
 };
 
+// How writing the log went: a full disk must not stop the daemon, but someone should hear of it.
+struct LogHealth {
+  std::mutex mutex;
+  std::uint64_t lines_lost = 0;
+  std::string error;  // the last write error, while lines are being lost
+};
+
+LogHealth& log_health() {
+  static LogHealth health;
+  return health;
+}
+
+// The stderr sink, checking each write: spdlog ignores a failed fwrite (ENOSPC on a full disk,
+// EIO). Lost lines are counted for daemon.info, and the first line that gets through again says
+// how many were lost.
+class CheckedStderrSink final : public spdlog::sinks::sink {
+ public:
+  explicit CheckedStderrSink(std::shared_ptr<spdlog::sinks::sink> inner)
+      : inner_(std::move(inner)) {}
+
+  void log(const spdlog::details::log_msg& msg) override {
+    std::lock_guard lock(mutex_);
+    write(msg);
+    if (failed_) return;
+    LogHealth& health = log_health();
+    std::uint64_t lost = 0;
+    std::string error;
+    {
+      std::lock_guard health_lock(health.mutex);
+      if (health.lines_lost == 0) return;
+      lost = health.lines_lost;
+      error = health.error;
+      health.lines_lost = 0;
+      health.error.clear();
+    }
+    std::string text =
+        "the log could not be written (" + error + "): " + std::to_string(lost) + " line(s) lost";
+    spdlog::details::log_msg note(msg.logger_name, spdlog::level::warn, text);
+    write(note);
+  }
+  void flush() override { inner_->flush(); }
+  void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+    inner_->set_formatter(std::move(formatter));
+  }
+
+ private:
+  void write(const spdlog::details::log_msg& msg) {
+    std::clearerr(stderr);
+    errno = 0;
+    inner_->log(msg);
+    failed_ = std::ferror(stderr) != 0;
+    if (!failed_) return;
+    int error = errno != 0 ? errno : EIO;
+    std::clearerr(stderr);
+    LogHealth& health = log_health();
+    std::lock_guard health_lock(health.mutex);
+    ++health.lines_lost;
+    health.error = std::strerror(error);
+  }
+
+  std::mutex mutex_;
+  std::shared_ptr<spdlog::sinks::sink> inner_;
+  bool failed_ = false;
+};
+
 }  // namespace
+
+std::optional<LogWriteFailure> log_write_failure() {
+  LogHealth& health = log_health();
+  std::lock_guard lock(health.mutex);
+  if (health.lines_lost == 0) return std::nullopt;
+  return LogWriteFailure{health.lines_lost, health.error};
+}
 
 void setup_logging(config::LogFormat format, spdlog::level::level_enum level,
                    const std::string& journal_socket) {
@@ -63,7 +141,8 @@ void setup_logging(config::LogFormat format, spdlog::level::level_enum level,
         std::make_shared<spdlog::logger>("codeloc", std::make_shared<JournalSink>(journal_socket));
   } else {
     logger = std::make_shared<spdlog::logger>(
-        "codeloc", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+        "codeloc", std::make_shared<CheckedStderrSink>(
+                       std::make_shared<spdlog::sinks::stderr_color_sink_st>()));
   }
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   switch (format) {

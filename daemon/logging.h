@@ -1,6 +1,8 @@
 // The daemon's own log: spdlog's default logger on stderr, in the format the settings ask for.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "config/settings.h"
@@ -19,5 +21,13 @@ void setup_logging(config::LogFormat format, spdlog::level::level_enum level,
 
 // `codeloc dev`: "14:02:11 message", warnings and errors coloured when `color`.
 void setup_dev_logging(spdlog::level::level_enum level, bool color);
+
+// Lines of the daemon's log (stderr) that could not be written since the last one that could
+// (a full disk: ENOSPC), and why; nullopt while the log is written.
+struct LogWriteFailure {
+  std::uint64_t lines_lost = 0;
+  std::string error;
+};
+std::optional<LogWriteFailure> log_write_failure();
 
 }  // namespace codeloc::daemon

@@ -1,6 +1,7 @@
 #include "daemon/workspace_reload.h"
 
 #include <cstdlib>
+#include <filesystem>
 
 #include <spdlog/spdlog.h>
 
@@ -23,6 +24,15 @@ WorkspaceReload reload_workspace(Supervisor& supervisor, const std::vector<std::
   if (!loaded.workspace) {
     for (const auto& diagnostic : loaded.diagnostics)
       reload.errors.push_back(diagnostic.str());
+    std::error_code ec;
+    for (const auto& file : files) {
+      if (!std::filesystem::exists(file, ec)) {
+        spdlog::error(
+            "{}: the workspace file is gone; keeping the {} current location(s) as they are "
+            "(recreate it to apply it)",
+            file, supervisor.workspace().locations.size());
+      }
+    }
     spdlog::error("the workspace has errors; nothing was changed");
     return reload;
   }

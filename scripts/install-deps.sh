@@ -9,6 +9,8 @@ packages=(
   # Packaging (scripts/package.sh, tests/integration/test_package.py): dpkg-shlibdeps computes
   # the .deb's Depends; systemd-analyze verifies the unit, whose ExecReload runs /bin/kill.
   dpkg-dev systemd procps
+  # tests/integration/test_faults.py moves the daemon's wall clock with libfaketime.
+  faketime
 )
 missing=()
 for p in "${packages[@]}"; do
