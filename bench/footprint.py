@@ -101,17 +101,19 @@ def read_text(path: str) -> str:
 
 def proc_sample(pid: int) -> dict:
     """One look at a process: CPU time (utime+stime of all its threads, in clock ticks, and the
-    scheduler's run time in ns), context switches summed over its threads, thread count, RSS and
-    PSS (KiB)."""
+    scheduler's run time in ns), voluntary and involuntary context switches summed over its
+    threads, thread count, RSS and PSS (KiB)."""
     stat = read_text(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
     ticks = int(stat[11]) + int(stat[12])  # fields 14 and 15: utime, stime (whole process)
-    run_ns = switches = threads = 0
+    run_ns = voluntary = involuntary = threads = 0
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             run_ns += int(read_text(f"/proc/{pid}/task/{tid}/schedstat").split()[0])
             for line in read_text(f"/proc/{pid}/task/{tid}/status").splitlines():
-                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                    switches += int(line.split()[1])
+                if line.startswith("voluntary_ctxt_switches"):
+                    voluntary += int(line.split()[1])
+                elif line.startswith("nonvoluntary_ctxt_switches"):
+                    involuntary += int(line.split()[1])
             threads += 1
         except (FileNotFoundError, ProcessLookupError):
             pass  # a thread that ended meanwhile
@@ -125,7 +127,8 @@ def proc_sample(pid: int) -> dict:
                 pss = int(line.split()[1])
     except OSError:
         pass
-    return {"at": time.monotonic(), "ticks": ticks, "run_ns": run_ns, "switches": switches,
+    return {"at": time.monotonic(), "ticks": ticks, "run_ns": run_ns, "voluntary": voluntary,
+            "involuntary": involuntary,
             "threads": threads, "rss_kib": rss, "pss_kib": pss}
 
 
@@ -138,8 +141,10 @@ def measure_idle(pid: int, seconds: float) -> dict:
     return {"window_s": round(window, 3),
             "cpu_ms": (after["run_ns"] - before["run_ns"]) / 1e6,
             "cpu_ticks_ms": (after["ticks"] - before["ticks"]) * 1000 / CLK_TCK,
-            "wakeups_per_s": (after["switches"] - before["switches"]) / window,
-            "switches": after["switches"] - before["switches"],
+            # Blocked and woken again (epoll_wait, select, futex): a wake-up.
+            "wakeups_per_s": (after["voluntary"] - before["voluntary"]) / window,
+            # Preempted while running: the machine's load more than the supervisor's.
+            "preempted_per_s": (after["involuntary"] - before["involuntary"]) / window,
             "threads": after["threads"], "rss_kib": after["rss_kib"], "pss_kib": after["pss_kib"]}
 
 
@@ -577,6 +582,9 @@ class Pm2:
                 self.cli("kill", timeout=60)
             except BenchError as e:
                 log(f"  {e}")
+            deadline = time.monotonic() + 10  # `pm2 kill` answers before the daemon has exited
+            while pid_alive(self.god_pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
             if pid_alive(self.god_pid):
                 log(f"  PM2's daemon (pid {self.god_pid}) outlived `pm2 kill`: SIGKILL")
                 try:
@@ -605,7 +613,8 @@ def one_run(supervisor, n: int, args, pids: set[int]) -> dict:
             result |= measure_idle(supervisor.pid, args.idle_seconds)
             log(f"  {supervisor.title}, {n} locations: up in {start_s:.2f} s; idle "
                 f"{result['window_s']:.1f} s: CPU {result['cpu_ms']:.1f} ms, "
-                f"{result['wakeups_per_s']:.2f} wakeups/s, {result['threads']} threads, "
+                f"{result['wakeups_per_s']:.2f} wakeups/s (+{result['preempted_per_s']:.2f} "
+                f"preempted), {result['threads']} threads, "
                 f"RSS {result['rss_kib'] / 1024:.1f} MiB, PSS "
                 f"{(result['pss_kib'] or 0) / 1024:.1f} MiB")
         else:
@@ -673,7 +682,8 @@ def machine() -> dict:
                                           text=True).stdout.strip()
     return {"nproc": len(os.sched_getaffinity(0)), "kernel": os.uname().release, "cpu": model,
             "python": sys.version.split()[0], "codeloc_commit": commit, "versions": versions,
-            "mem_total_mib": int(read_text("/proc/meminfo").split()[1]) // 1024}
+            "mem_total_mib": int(read_text("/proc/meminfo").split()[1]) // 1024,
+            "load_at_start": [round(v, 1) for v in os.getloadavg()]}
 
 
 def fmt_s(value: float) -> str:
@@ -693,12 +703,14 @@ def ratio(peer: float | None, base: float | None) -> str:
         return "-"
     if base <= 0:
         return "∞" if peer > 0 else "-"
-    return f"{peer / base:.0f}×" if peer / base >= 10 else f"{peer / base:.1f}×"
+    r = peer / base
+    return f"{r:.0f}×" if r >= 10 else f"{r:.1f}×" if r >= 0.1 else f"{r:.2f}×"
 
 
 def aggregate(samples: list[dict]) -> dict:
     out = {"start_s": summary([s["start_s"] for s in samples])}
-    for key in ("cpu_ms", "cpu_ticks_ms", "wakeups_per_s", "threads", "rss_kib", "pss_kib"):
+    for key in ("cpu_ms", "cpu_ticks_ms", "wakeups_per_s", "preempted_per_s", "threads",
+                "rss_kib", "pss_kib"):
         values = [s[key] for s in samples if s.get(key) is not None]
         if values:
             out[key] = summary(values)
@@ -717,8 +729,9 @@ def markdown(result: dict) -> str:
             f"is up. Median / p90 over {result['runs']} runs; ratios are peer / codeloc "
             f"(medians). Method in bench/README.md.", "",
             "| supervisor | locations | RSS | PSS | threads | idle CPU per "
-            f"{result['idle_seconds']:.0f} s | wakeups/s | RSS ratio | CPU ratio | wakeups ratio |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            f"{result['idle_seconds']:.0f} s | wakeups/s | preempted/s | RSS ratio | CPU ratio "
+            "| wakeups ratio |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
         mib = lambda v: f"{v / 1024:.1f} MiB"  # noqa: E731
         for r in rows:
             st = r["stats"]
@@ -734,6 +747,7 @@ def markdown(result: dict) -> str:
                 f"| {fmt_pair(st.get('threads'), lambda v: f'{v:.0f}')} "
                 f"| {fmt_pair(st.get('cpu_ms'), lambda v: f'{v:.1f} ms')} "
                 f"| {fmt_pair(st.get('wakeups_per_s'), lambda v: f'{v:.1f}')} "
+                f"| {fmt_pair(st.get('preempted_per_s'), lambda v: f'{v:.1f}')} "
                 + ("| 1× | 1× | 1× |" if is_base else
                    f"| {ratio(med(st, 'rss_kib'), med(base, 'rss_kib'))} "
                    f"| {ratio(med(st, 'cpu_ms'), med(base, 'cpu_ms'))} "
@@ -760,13 +774,20 @@ def markdown(result: dict) -> str:
              f"kernel {m['kernel']}, Python {m['python']} (benchmark), codeloc "
              f"{m['codeloc_commit']}; {versions}",
              f"- command: `{result['command']}`"]
+    if "load_at_start" in m:
+        notes.append(f"- load average (1, 5, 15 min) at the start: "
+                     f"{', '.join(str(v) for v in m['load_at_start'])}; at the end: "
+                     f"{', '.join(str(v) for v in result.get('load_at_end', []))}")
     if result.get("skipped"):
         notes.append("- not measured: " + "; ".join(result["skipped"]))
     if result.get("python_note"):
         notes.append("- " + result["python_note"])
-    notes.append("- wakeups: voluntary + involuntary context switches of all the supervisor's "
-                 "threads over the idle window. codeloc pings every loaded code server every "
-                 "`ping_interval` (10 s), so each location costs one ping per window.")
+    notes.append("- wakeups: voluntary context switches (blocked, then woken) of all the "
+                 "supervisor's threads over the idle window, per second; preempted: involuntary "
+                 "ones, which mostly measure the machine's load. codeloc's only idle work is its "
+                 "ping of every loaded code server every `ping_interval` (10 s), all on one "
+                 "grid: one wake-up sends them, a few more read the answers. PM2's daemon has "
+                 "11 threads (node) but sleeps; supervisord's loop wakes once a second.")
     return "\n".join(lines + notes) + "\n"
 
 
@@ -917,6 +938,7 @@ def main() -> int:
     if status:
         return status
 
+    result["load_at_end"] = [round(v, 1) for v in os.getloadavg()]
     section = markdown(result)
     if args.json:
         print(json.dumps(result, indent=2))
