@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon/ping_schedule.h"
 #include "daemon/process_tree.h"
 #include "daemon/time_format.h"
 #include "ipc/protocol.h"
@@ -451,7 +452,13 @@ void Location::send_ping(milliseconds timeout) {
 void Location::arm_timer(TimerKind kind, milliseconds delay) {
   std::size_t index = timer_index(kind);
   std::uint64_t generation = ++timer_generation_[index];
-  timers_[index].expires_after(delay);
+  if (kind == TimerKind::kPing) {
+    // On the grid shared by every location, so that one wake-up pings them all. The Asio timer
+    // runs on the real steady clock, whatever clock_ the machine is given.
+    timers_[index].expires_at(next_ping_at(std::chrono::steady_clock::now(), delay));
+  } else {
+    timers_[index].expires_after(delay);
+  }
   timers_[index].async_wait([this, kind, index, generation](const boost::system::error_code& ec) {
     if (ec || timer_generation_[index] != generation) return;
     machine_.on_timer(kind);
