@@ -40,6 +40,7 @@ PM2_BIN = TOOLS / "node_modules" / ".bin" / "pm2"
 NODEMON = TOOLS / "node_modules" / ".bin" / "nodemon"
 SECTION = "## Against the peers (issue 8)"
 MARKER = "codeloc-peers-"
+BENCH_DIRS: list[str] = []  # the folders of reload_latency.py's runs (its marker is shared)
 # The child runs under the same interpreter as this script, isolated and without site (-I -S):
 # its start-up costs the same under every supervisor.
 CHILD_PYTHON = sys.executable
@@ -441,12 +442,10 @@ def scenario_crash(args, pids) -> list[dict]:
         crash_run(lambda w: PM2(w, args, "crash", True), n, args, pids),
         crash_run(lambda w: PM2(w, args, "crash", False), n, args, pids),
     ]
-    rows[0]["baseline"] = True
-    rows[1]["baseline"] = True
-    rows[2]["ratio_to"] = 0
-    rows[4]["ratio_to"] = 0
-    rows[3]["ratio_to"] = 1
-    rows[5]["ratio_to"] = 1
+    rows[0] |= {"baseline": True, "short": "fastest"}
+    rows[1] |= {"baseline": True, "short": "defaults"}
+    for row, to in zip(rows[2:], (0, 1, 0, 1)):  # fastest with fastest, defaults with defaults
+        row["ratio_to"] = to
     return rows
 
 
@@ -523,10 +522,9 @@ def scenario_save(args, pids) -> list[dict]:
         save_run(lambda w: PM2(w, args, "serve", watch=True), n, args, pids),
         save_run(lambda w: Nodemon(w, args), n, args, pids),
     ]
-    rows[0]["baseline"] = True
-    rows[1]["baseline"] = True
-    rows[2]["ratio_to"] = 0
-    rows[3]["ratio_to"] = 0
+    rows[0] |= {"baseline": True, "short": "debounce 0"}
+    rows[1] |= {"baseline": True, "short": "debounce 100ms (default)"}
+    rows[2]["ratio_to"] = rows[3]["ratio_to"] = [0, 1]
     return rows
 
 
@@ -652,12 +650,12 @@ def scenario_dagster(args, pids) -> list[dict]:
     for debounce in ("0", "100ms"):
         ns = argparse.Namespace(saves=args.saves, watch_debounce=debounce, save_mode=args.save_mode,
                                 settle=args.settle, timeout=args.timeout, keep=args.keep)
-        markers: list[str] = []
-        r = rl.run_scenario(rl.Dagster(), ns, markers, pids)
+        r = rl.run_scenario(rl.Dagster(), ns, BENCH_DIRS, pids)
         rows.append({"supervisor": "codeloc", "settings": f"`serve --watch`, watch_debounce {debounce}",
                      "saves": args.saves, "latency_ms": r["latency_ms"],
-                     "samples_ms": r["samples_ms"], "baseline": True})
-    rows.append(dagster_code_server(args, pids) | {"ratio_to": 0})
+                     "samples_ms": r["samples_ms"], "baseline": True,
+                     "short": "debounce 0" if debounce == "0" else "debounce 100ms (default)"})
+    rows.append(dagster_code_server(args, pids) | {"ratio_to": [0, 1]})
     return rows
 
 
@@ -673,11 +671,12 @@ def table(rows: list[dict], count_key: str, count_title: str) -> list[str]:
     for r in rows:
         lat = r["latency_ms"]
         if r.get("baseline"):
-            ratio = "1 (baseline)" if r is baselines[0] else "-"
-        elif lat and "ratio_to" in r and baselines[r["ratio_to"]]["latency_ms"]:
-            base = baselines[r["ratio_to"]]
-            ratio = (f"{lat['median'] / base['latency_ms']['median']:.2f} "
-                     f"(vs codeloc, {base['settings']})")
+            ratio = f"baseline ({r['short']})"
+        elif lat and "ratio_to" in r:
+            to = r["ratio_to"] if isinstance(r["ratio_to"], list) else [r["ratio_to"]]
+            ratio = "; ".join(
+                f"{lat['median'] / baselines[b]['latency_ms']['median']:.2f} vs codeloc "
+                f"{baselines[b]['short']}" for b in to if baselines[b]["latency_ms"])
         else:
             ratio = "-"
         count = r.get(count_key)
@@ -817,7 +816,9 @@ def main() -> int:
         log(f"FAILED: {e}")
         status = 1
     finally:
-        left = rl.leftovers(pids, MARKER) + rl.leftovers(set(), "codeloc-bench-")
+        left = rl.leftovers(pids, MARKER)
+        for folder in BENCH_DIRS:
+            left += rl.leftovers(set(), folder)
         if left:
             log("processes left behind:\n  " + "\n  ".join(sorted(set(left))))
             status = 1
