@@ -712,6 +712,10 @@ def markdown(result: dict) -> str:
                           + (", ".join(ms(v) for v in r["samples_ms"]) or "none")
                           + (f"; then {r['gave_up']} after {r['starts']} starts" if r["gave_up"] else "")
                           + ".", ""]
+        if any(r["supervisor"] == "supervisord" for r in s["crash"]):
+            lines += ["supervisord notices an exit only on its next main-loop pass: it polls with a "
+                      "1 s timeout and reaps children after the poll (`runforever` in "
+                      "supervisord.py), so its restarts take 1 or 2 s whatever its settings.", ""]
     if "save" in s:
         lines += ["### File save to restart", "",
                   "A long-running child in `project/`; each save renames a new `project/code.txt` "
@@ -733,9 +737,13 @@ def markdown(result: dict) -> str:
             lines += [f"Dagster's ReloadCode call alone (save to its return): median "
                       f"{ms(d['reload_call_ms']['median'])}, p90 {ms(d['reload_call_ms']['p90'])}.", ""]
     m = result["machine"]
+    load = ""
+    if "load_before" in result:
+        load = (f"; load average (1 min) {result['load_before'][0]:.1f} before the run, "
+                f"{result['load_after'][0]:.1f} after")
     lines += [f"- versions: {result['versions']}",
               f"- machine: {m['nproc']} CPUs ({m['cpu']}), kernel {m['kernel']}, "
-              f"Python {m['python']} (benchmark and child), codeloc {m['codeloc_commit']}",
+              f"Python {m['python']} (benchmark and child), codeloc {m['codeloc_commit']}{load}",
               f"- command: `{result['command']}`"]
     return "\n".join(lines) + "\n"
 
@@ -786,7 +794,18 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
     parser.add_argument("--write", metavar="FILE", help="also write the Markdown section there")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument("--render", metavar="JSON",
+                        help="measure nothing: print (and --write) the table of an earlier --json "
+                             "output")
     args = parser.parse_args()
+    if args.render:
+        result = json.loads(pathlib.Path(args.render).read_text())
+        section = markdown(result)
+        print(section, end="")
+        if args.write:
+            write_section(pathlib.Path(args.write), section)
+            log(f"wrote {args.write}")
+        return 0
     if args.cycles < 1 or args.saves < 1:
         parser.error("--cycles and --saves must be at least 1")
 
@@ -802,7 +821,8 @@ def main() -> int:
         return 2
 
     command = shlex.join(["python3", os.path.relpath(sys.argv[0], os.getcwd()), *sys.argv[1:]])
-    result = {"command": command, "machine": rl.machine(), "versions": versions(), "scenarios": {}}
+    result = {"command": command, "machine": rl.machine(), "versions": versions(), "scenarios": {},
+              "load_before": os.getloadavg()}
     pids: set[int] = set()
     status = 0
     try:
@@ -816,6 +836,7 @@ def main() -> int:
         log(f"FAILED: {e}")
         status = 1
     finally:
+        result["load_after"] = os.getloadavg()
         left = rl.leftovers(pids, MARKER)
         for folder in BENCH_DIRS:
             left += rl.leftovers(set(), folder)
