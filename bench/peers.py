@@ -715,7 +715,10 @@ def markdown(result: dict) -> str:
         if any(r["supervisor"] == "supervisord" for r in s["crash"]):
             lines += ["supervisord notices an exit only on its next main-loop pass: it polls with a "
                       "1 s timeout and reaps children after the poll (`runforever` in "
-                      "supervisord.py), so its restarts take 1 or 2 s whatever its settings.", ""]
+                      "supervisord.py), so its restarts take 1 or 2 s whatever its settings. With "
+                      "`startsecs=1`, a 200 ms child whose exit is noticed more than 1 s after its "
+                      "start therefore counts as started, which resets the retries: how many starts "
+                      "come before `FATAL` varies from run to run.", ""]
     if "save" in s:
         lines += ["### File save to restart", "",
                   "A long-running child in `project/`; each save renames a new `project/code.txt` "
