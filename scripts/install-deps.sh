@@ -9,6 +9,8 @@ packages=(
   # Packaging (scripts/package.sh, tests/integration/test_package.py): dpkg-shlibdeps computes
   # the .deb's Depends; systemd-analyze verifies the unit, whose ExecReload runs /bin/kill.
   dpkg-dev systemd procps
+  # Benchmarks (-DCODELOC_BENCH=ON, bench/README.md): Google Benchmark for bench/micro/.
+  libbenchmark-dev
 )
 missing=()
 for p in "${packages[@]}"; do
