@@ -262,8 +262,10 @@ def run_size(size: int, args, pids: set[int]) -> dict:
             log(f"  {clients:>3} client(s): {r['requests']} requests, {r['req_per_s']:.1f} req/s, "
                 f"p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, {r['mb_per_s']:.1f} MB/s")
             cells.append(r)
+        hwm = proc_status(daemon.proc.pid)["VmHWM"]
         failed = False
-        return {"snapshot_bytes": actual, "requested_bytes": size, "load_s": load_s, "cells": cells}
+        return {"snapshot_bytes": actual, "requested_bytes": size, "load_s": load_s, "cells": cells,
+                "hwm_kib": hwm}
     finally:
         daemon.stop()
         pids.update(daemon.pids())
@@ -345,7 +347,7 @@ def markdown(result: dict) -> str:
     for s in result["sizes"]:
         notes.append(f"- {size_label(s['snapshot_bytes'])}: asked codeloc_test_server for "
                      f"--snapshot-bytes {s['requested_bytes']}; LOADED {s['load_s']:.2f} s after "
-                     "the daemon started")
+                     f"the daemon started; the daemon's VmHWM after all its rows: {mib(s['hwm_kib'])}")
     m = result["machine"]
     notes += [f"- machine: {m['nproc']} CPUs ({m['cpu']}), kernel {m['kernel']}, "
               f"Python {m['python']} (driver), codeloc {m['codeloc_commit']}; the load tool runs "

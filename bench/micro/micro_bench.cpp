@@ -169,7 +169,12 @@ void BM_Dispatch_LocationDefinitions(benchmark::State& state) {
   dispatch_bench(state, codeloc::ipc::method::kLocationDefinitions,
                  static_cast<std::size_t>(state.range(0)));
 }
-BENCHMARK(BM_Dispatch_LocationDefinitions)->ArgName("snapshot")->Arg(10 << 10)->Arg(1 << 20);
+BENCHMARK(BM_Dispatch_LocationDefinitions)
+    ->ArgName("snapshot")
+    ->Arg(10 << 10)
+    ->Arg(1 << 20)
+    ->Arg(50 << 20)
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_Dispatch_MethodNotFound(benchmark::State& state) {
   dispatch_bench(state, "no.such.method", 0);
