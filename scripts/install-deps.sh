@@ -11,6 +11,8 @@ packages=(
   dpkg-dev systemd procps
   # tests/integration/test_faults.py moves the daemon's wall clock with libfaketime.
   faketime
+  # Benchmarks (-DCODELOC_BENCH=ON, bench/README.md): Google Benchmark for bench/micro/.
+  libbenchmark-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/install-deps.sh
 scripts/python-envs.sh
-cmake -S . -B build -G Ninja -DCODELOC_WERROR=ON \
+cmake -S . -B build -G Ninja -DCODELOC_WERROR=ON -DCODELOC_BENCH=ON \
   -DCODELOC_PYTHON="$root/build/venvs/test/bin/python" \
   -DCODELOC_DAGSTER_PYTHON="$root/build/venvs/dagster/bin/python"
 cmake --build build

@@ -12,6 +12,8 @@
 //   --flood                after loading, write long stdout lines without end
 //   --assets N             put N assets in the snapshot (default 2)
 //   --assets-file PATH     read N from PATH at every definitions.get (a "code change")
+//   --snapshot-bytes N     pad the snapshot to exactly N bytes of JSON (when N is larger than
+//                          it would be anyway): assets of about 1 KB, then a "padding" string
 //   --code PATH            the location's "code", read once at start as Python imports it:
 //                          lines `assets N`, `load_error MESSAGE`, `crash CODE` (exit with
 //                          CODE when asked for definitions), `delay MS` (before answering them)
@@ -53,6 +55,7 @@ struct Options {
   bool flood = false;
   int assets = 2;
   std::string assets_file;
+  long long snapshot_bytes = 0;
   std::string code_file;
   std::vector<std::string> env;
 };
@@ -82,6 +85,8 @@ Options parse(int argc, char** argv) {
       o.assets = std::atoi(next().c_str());
     else if (arg == "--assets-file")
       o.assets_file = next();
+    else if (arg == "--snapshot-bytes")
+      o.snapshot_bytes = std::atoll(next().c_str());
     else if (arg == "--code")
       o.code_file = next();
     else if (arg == "--env")
@@ -108,6 +113,20 @@ json snapshot(const std::string& location, int assets) {
   for (int i = 0; i < assets; ++i)
     list.push_back({{"key", {"asset_" + std::to_string(i)}}});
   return {{"location", location}, {"assets", list}, {"jobs", json::array()}};
+}
+
+// Grows `snap` to exactly `bytes` bytes of JSON text (dump()), for the API benchmark: padding
+// assets of about 1 KB each (many small values, like a real snapshot), then a "padding" string for
+// the remainder. A snapshot already at least that large is left alone.
+void pad_snapshot(json& snap, long long bytes) {
+  const long long base = static_cast<long long>(snap.dump().size());
+  const std::string description(1000, 'd');
+  json& assets = snap["assets"];
+  for (long long i = 0; base + (i + 1) * 1100 < bytes; ++i)
+    assets.push_back({{"key", {"pad_" + std::to_string(i)}}, {"description", description}});
+  snap["padding"] = "";
+  const long long size = static_cast<long long>(snap.dump().size());
+  if (size < bytes) snap["padding"] = std::string(static_cast<std::size_t>(bytes - size), 'x');
 }
 
 // What a --code file says.
@@ -244,8 +263,9 @@ int main(int argc, char** argv) {
             std::ifstream in(options.assets_file);
             in >> options.assets;
           }
-          json result = {{"snapshot", snapshot(location, options.assets)},
-                         {"summary", {{"assets", options.assets}}}};
+          json snap = snapshot(location, options.assets);
+          if (options.snapshot_bytes > 0) pad_snapshot(snap, options.snapshot_bytes);
+          json result = {{"snapshot", std::move(snap)}, {"summary", {{"assets", options.assets}}}};
           reply = codeloc::ipc::make_result(id, result);
           loaded = true;
         }
