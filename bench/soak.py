@@ -409,6 +409,7 @@ class Load:
         self.huge_lock = threading.Lock()
         self.last_huge = time.monotonic()
         self.versions: dict[str, str] = {}
+        self.local = threading.local()  # each client's current action, for error messages
 
     def start(self) -> None:
         targets = [(self.client, i) for i in range(self.cfg.clients)]
@@ -496,12 +497,13 @@ class Load:
                 self.sleep(1)
                 continue
             self.tally.add("connections")
+            self.local.action = "connect"
             try:
                 for _ in range(rng.randint(1, 40)):
                     if self.stopping.is_set() or not self.client_step(conn, rng, names):
                         break
             except OSError as e:
-                self.tally.violation(f"client socket error: {e}")
+                self.tally.violation(f"client socket error during {self.local.action}: {e}")
             finally:
                 conn.close()
 
@@ -512,6 +514,7 @@ class Load:
             ["list", "get", "definitions", "logs", "info", "unknown_location", "malformed",
              "batch", "notification", "pipeline", "abandon", "huge"],
             [12, 12, 10, 8, 3, 2, 8, 3, 2, 3, 2, 1])[0]
+        self.local.action = action
         tally = self.tally
         if action == "list":
             m = self.checked(conn, "locations.list", None, ())
@@ -574,6 +577,10 @@ class Load:
                 self.last_huge = time.monotonic()
             req_id = conn.new_id()
             pad = "x" * (16 << 20)
+            # 16 MiB is read 64 KiB per turn of the daemon's loop, between everyone else's work:
+            # on a loaded machine that may take more than one answer's deadline
+            conn.timeout = self.cfg.timeout * 3
+            conn.sock.settimeout(conn.timeout)
             conn.send(json.dumps({"jsonrpc": "2.0", "id": req_id, "method": "locations.list",
                                   "params": {"pad": pad}}).encode() + b"\n")
             tally.add("requests")
@@ -696,7 +703,7 @@ class Load:
                     continue
                 self.tally.add("subscriptions")
                 self.flood(conn, reads)
-                self.sleep(1)
+                self.sleep(2)
             except (OSError, SoakError) as e:
                 self.tally.violation(f"subscriber: {e}")
             finally:
