@@ -1,13 +1,13 @@
 #include "daemon/process_tree.h"
 
+#include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace codeloc::daemon {
@@ -20,8 +20,9 @@ struct ProcInfo {
 };
 
 bool read_stat(pid_t pid, ProcInfo* info) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::optional<std::string> read = read_proc_file(pid, "stat");
+  if (!read) return false;
+  const std::string& stat = *read;
   // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses; it ends at the last
   // ')'.
   std::size_t close = stat.rfind(')');
@@ -38,13 +39,45 @@ bool read_stat(pid_t pid, ProcInfo* info) {
 }
 
 bool environ_has(pid_t pid, const std::string& entry) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
-  std::string item;
-  while (std::getline(in, item, '\0')) {
-    if (item == entry) return true;
+  std::optional<std::string> environ = read_proc_file(pid, "environ");
+  if (!environ) return false;
+  std::size_t start = 0;
+  while (start < environ->size()) {
+    std::size_t end = environ->find('\0', start);
+    if (end == std::string::npos) end = environ->size();
+    if (environ->compare(start, end - start, entry) == 0) return true;
+    start = end + 1;
   }
   return false;
 }
+
+}  // namespace
+
+std::optional<std::string> read_to_end(int fd) {
+  std::string out;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      out.append(buffer, static_cast<std::size_t>(n));
+    } else if (n == 0) {
+      return out;
+    } else if (errno != EINTR) {
+      return std::nullopt;
+    }
+  }
+}
+
+std::optional<std::string> read_proc_file(pid_t pid, const char* name) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::optional<std::string> contents = read_to_end(fd);
+  ::close(fd);
+  return contents;
+}
+
+namespace {
 
 using ProcTable = std::map<pid_t, ProcInfo>;
 

@@ -10,6 +10,7 @@
 // and the daemon reaps its own.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,15 @@
 namespace codeloc::daemon {
 
 inline constexpr const char* kEnvInstance = "CODELOC_INSTANCE";
+
+// Reads `fd` to its end; nullopt on a read error. A /proc file of a process that exits between
+// open and read fails with ESRCH, which happens all the time on a busy machine, and libstdc++'s
+// filebuf throws std::ios_failure from underflow() on any read error (an istreambuf_iterator does
+// not catch it): so /proc is read with this, never with streams.
+std::optional<std::string> read_to_end(int fd);
+
+// /proc/PID/NAME (`stat`, `environ`), or nullopt when it cannot be opened or read (gone).
+std::optional<std::string> read_proc_file(pid_t pid, const char* name);
 
 // One pass over /proc, or the batch's (below). `token` is the value of CODELOC_INSTANCE given to
 // this location's child.

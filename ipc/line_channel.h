@@ -92,6 +92,8 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
   void fail(const boost::system::error_code& error);
   void report_closed(const boost::system::error_code& error);
   void shut_socket();
+  // The queue is empty: after a big one (8 MiB or more), returns free heap memory to the system.
+  void queue_emptied();
   void release_handlers();
 
   Socket socket_;
@@ -105,8 +107,9 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
   bool release_pending_ = false;          // close() ran inside a handler: free them when it returns
   bool overflow_report_pending_ = false;  // send() overflowed; on_closed is posted
 
-  std::deque<OutgoingLine> queue_;  // lines without their '\n'; stay in place on push_back
-  std::size_t queued_bytes_ = 0;    // with the '\n's
+  std::deque<OutgoingLine> queue_;    // lines without their '\n'; stay in place on push_back
+  std::size_t queued_bytes_ = 0;      // with the '\n's
+  std::size_t queue_peak_bytes_ = 0;  // the most queued since the queue was last empty
   std::vector<boost::asio::const_buffer> write_buffers_;
   std::size_t lines_in_flight_ = 0;  // the first lines_in_flight_ of queue_ are being written
   bool writing_ = false;

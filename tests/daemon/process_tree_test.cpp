@@ -1,12 +1,14 @@
 #include "daemon/process_tree.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "daemon/process_launcher.h"
 
@@ -50,6 +52,37 @@ TEST(ProcessTree, FindsTheGroupAndAGrandchildThatLeftIt) {
     ::usleep(1000);
   }
   EXPECT_TRUE(location_processes(child, "test-token").empty());
+}
+
+// Reading /proc/PID/stat of a process that was reaped after the file was opened fails with ESRCH.
+// libstdc++'s filebuf throws std::ios_failure there, and the daemon used to read /proc through an
+// istreambuf_iterator: any process on the machine exiting mid-scan aborted it ("terminate called
+// after throwing an instance of 'std::__ios_failure'", found by bench/soak.py).
+TEST(ProcessTree, AProcFileWhoseProcessWentAwayIsUnreadableNotAnException) {
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  int fd = ::open(("/proc/" + std::to_string(child) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ::kill(child, SIGKILL);
+  int status;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+
+  std::optional<std::string> contents;
+  EXPECT_NO_THROW(contents = read_to_end(fd));
+  EXPECT_FALSE(contents.has_value());
+  ::close(fd);
+  EXPECT_FALSE(read_proc_file(child, "stat").has_value());
+  EXPECT_TRUE(location_processes(child, "test-token").empty());
+}
+
+TEST(ProcessTree, ReadsALiveProcessFile) {
+  std::optional<std::string> stat = read_proc_file(::getpid(), "stat");
+  ASSERT_TRUE(stat.has_value());
+  EXPECT_EQ(stat->rfind(std::to_string(::getpid()) + " (", 0), 0u) << *stat;
 }
 
 }  // namespace
