@@ -36,6 +36,8 @@ from reload_latency import (BUILD, CODELOC, TEST_SERVER, BenchError, Connection,
                             leftovers, log, machine, percentile, pid_alive)
 
 LOAD_TOOL = BUILD / "codeloc_api_load"
+from reload_latency import write_section  # noqa: E402  (one writer of RESULTS.md)
+
 SECTION = "## Control API (issue 8)"
 LOCATION = "bench"
 SIZES = {"10k": 10 * 1000, "1m": 1000 * 1000, "50m": 50 * 1000 * 1000}
@@ -354,22 +356,6 @@ def markdown(result: dict) -> str:
               "on the same CPUs as the daemon",
               f"- daemon: `{result['codeloc']}`; command: `{result['command']}`"]
     return "\n".join(lines + notes) + "\n"
-
-
-def write_section(path: pathlib.Path, section: str) -> None:
-    """Puts `section` into `path` in place of its old "Control API (issue 8)" section, or at the
-    end."""
-    if not path.exists():
-        path.write_text("# codeloc benchmarks\n\n" + section)
-        return
-    text = path.read_text()
-    start = text.find(SECTION + "\n")
-    if start < 0:
-        path.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = text.find("\n## ", start + len(SECTION))
-    rest = text[end + 1:] if end >= 0 else ""
-    path.write_text(text[:start] + section + ("\n" + rest if rest else ""))
 
 
 def main() -> int:

@@ -22,11 +22,9 @@ import math
 import os
 import pathlib
 import re
-import select
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +46,9 @@ def use_build(build: pathlib.Path) -> None:
 
 
 use_build(ROOT / "build")
+import reload_latency as rl  # noqa: E402  (shared helpers)
+from reload_latency import Connection, write_section  # noqa: E402
+
 SECTION = "## Footprint and start-up (issue 8)"
 MARKER = "codeloc-bench-footprint-"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -214,68 +215,6 @@ class LogCounter:
 
 
 # Control socket --------------------------------------------------------------------------------
-class Connection:
-    """One control-socket connection: newline-delimited JSON-RPC 2.0. Notifications that arrive
-    while waiting for an answer are queued, each with its arrival time (time.monotonic())."""
-
-    def __init__(self, path: pathlib.Path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            self.sock.connect(str(path))
-        except OSError:
-            self.sock.close()
-            raise
-        self.sock.setblocking(False)
-        self.buffer = b""
-        self.next_id = 1
-        self.notifications: list[tuple[float, dict]] = []
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def _read_message(self, deadline: float) -> tuple[float, dict] | None:
-        while b"\n" not in self.buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            ready, _, _ = select.select([self.sock], [], [], left)
-            if not ready:
-                return None
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
-                raise BenchError("the daemon closed the control connection")
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return time.monotonic(), json.loads(line)
-
-    def call(self, method: str, params: dict | None = None, timeout: float = 60) -> dict:
-        request = {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params or {}}
-        self.next_id += 1
-        self.sock.setblocking(True)
-        self.sock.sendall(json.dumps(request).encode() + b"\n")
-        self.sock.setblocking(False)
-        deadline = time.monotonic() + timeout
-        while True:
-            got = self._read_message(deadline)
-            if got is None:
-                raise BenchError(f"no answer to {method} within {timeout:.0f} s")
-            at, message = got
-            if "method" in message and "id" not in message:
-                self.notifications.append((at, message))
-            elif message.get("id") == request["id"]:
-                if "error" in message:
-                    raise BenchError(f"{method}: error {message['error']}")
-                return message["result"]
-
-    def notification(self, deadline: float) -> tuple[float, dict] | None:
-        if self.notifications:
-            return self.notifications.pop(0)
-        while True:
-            got = self._read_message(deadline)
-            if got is None or "id" not in got[1]:
-                return got
-
-
 # Supervisors -----------------------------------------------------------------------------------
 def location_names(n: int) -> list[str]:
     return [f"loc{i:03d}" for i in range(n)]
@@ -651,19 +590,7 @@ def make(key: str):
 
 # Report ----------------------------------------------------------------------------------------
 def machine() -> dict:
-    model = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+    result = rl.machine()
     versions = {}
     if Supervisord.binary():
         try:
@@ -680,8 +607,7 @@ def machine() -> dict:
             versions["pm2"] = "?"
         versions["node"] = subprocess.run(["node", "--version"], capture_output=True,
                                           text=True).stdout.strip()
-    return {"nproc": len(os.sched_getaffinity(0)), "kernel": os.uname().release, "cpu": model,
-            "python": sys.version.split()[0], "codeloc_commit": commit, "versions": versions,
+    return {**result, "versions": versions,
             "mem_total_mib": int(read_text("/proc/meminfo").split()[1]) // 1024,
             "load_at_start": [round(v, 1) for v in os.getloadavg()]}
 
@@ -789,21 +715,6 @@ def markdown(result: dict) -> str:
                  "grid: one wake-up sends them, a few more read the answers. PM2's daemon has "
                  "11 threads (node) but sleeps; supervisord's loop wakes once a second.")
     return "\n".join(lines + notes) + "\n"
-
-
-def write_section(path: pathlib.Path, section: str) -> None:
-    """Puts `section` into `path` in place of its old section of the same title, or at the end."""
-    if not path.exists():
-        path.write_text("# codeloc benchmarks\n\n" + section)
-        return
-    text = path.read_text()
-    start = text.find(SECTION + "\n")
-    if start < 0:
-        path.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = text.find("\n## ", start + len(SECTION))
-    rest = text[end + 1:] if end >= 0 else ""
-    path.write_text(text[:start] + section + ("\n" + rest if rest else ""))
 
 
 def main() -> int:

@@ -38,6 +38,8 @@ DAGSTER_PYTHON = rl.DAGSTER_PYTHON
 TOOLS = pathlib.Path(os.environ.get("CODELOC_BENCH_TOOLS", BUILD / "bench-tools"))
 PM2_BIN = TOOLS / "node_modules" / ".bin" / "pm2"
 NODEMON = TOOLS / "node_modules" / ".bin" / "nodemon"
+from reload_latency import write_section  # noqa: E402  (one writer of RESULTS.md)
+
 SECTION = "## Against the peers (issue 8)"
 MARKER = "codeloc-peers-"
 BENCH_DIRS: list[str] = []  # the folders of reload_latency.py's runs (its marker is shared)
@@ -749,21 +751,6 @@ def markdown(result: dict) -> str:
               f"Python {m['python']} (benchmark and child), codeloc {m['codeloc_commit']}{load}",
               f"- command: `{result['command']}`"]
     return "\n".join(lines) + "\n"
-
-
-def write_section(path: pathlib.Path, section: str) -> None:
-    """Puts `section` into `path` in place of its old section of the same title, or at the end."""
-    if not path.exists():
-        path.write_text("# codeloc benchmarks\n\n" + section)
-        return
-    text = path.read_text()
-    start = text.find(SECTION + "\n")
-    if start < 0:
-        path.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = text.find("\n## ", start + len(SECTION))
-    rest = text[end + 1:] if end >= 0 else ""
-    path.write_text(text[:start] + section + ("\n" + rest if rest else ""))
 
 
 def versions() -> str:

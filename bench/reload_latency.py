@@ -67,7 +67,11 @@ class Connection:
 
     def __init__(self, path: pathlib.Path):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(str(path))
+        try:
+            self.sock.connect(str(path))
+        except OSError:
+            self.sock.close()
+            raise
         self.sock.setblocking(False)
         self.buffer = b""
         self.next_id = 1
@@ -545,16 +549,18 @@ def markdown(result: dict) -> str:
 
 
 def write_section(path: pathlib.Path, section: str) -> None:
-    """Puts `section` into `path` in place of its old "Hot reload (issue 6)" section, or at the end."""
+    """Puts `section` into `path` in place of the old section with the same title (its first
+    line, "## ..."), or at the end. Every benchmark script writes bench/RESULTS.md through this."""
+    title = section.split("\n", 1)[0]
     if not path.exists():
         path.write_text("# codeloc benchmarks\n\n" + section)
         return
     text = path.read_text()
-    start = text.find(SECTION + "\n")
+    start = text.find(title + "\n")
     if start < 0:
         path.write_text(text.rstrip("\n") + "\n\n" + section)
         return
-    end = text.find("\n## ", start + len(SECTION))
+    end = text.find("\n## ", start + len(title))
     rest = text[end + 1:] if end >= 0 else ""
     path.write_text(text[:start] + section + ("\n" + rest if rest else ""))
 

@@ -31,6 +31,8 @@ import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+from reload_latency import write_section  # noqa: E402  (one writer of RESULTS.md)
+
 SECTION = "## Soak (issue 8)"
 TOPICS = ["state", "definitions", "reload", "workspace", "logs"]
 QUEUE_LIMIT_LOG = "disconnecting a client that does not read"
@@ -1005,21 +1007,6 @@ def markdown(report: dict, command: str) -> str:
         lines += [f"| {r['t']} | {r['rss_mib']} | {r['fds']} | {r['requests']} | {r['errors']} |"
                   for r in report["timeline"]]
     return "\n".join(lines) + "\n"
-
-
-def write_section(path: pathlib.Path, section: str) -> None:
-    """Puts `section` into `path` in place of its old "Soak (issue 8)" section, or at the end."""
-    if not path.exists():
-        path.write_text("# codeloc benchmarks\n\n" + section)
-        return
-    text = path.read_text()
-    start = text.find(SECTION + "\n")
-    if start < 0:
-        path.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = text.find("\n## ", start + len(SECTION))
-    rest = text[end + 1:] if end >= 0 else ""
-    path.write_text(text[:start] + section + ("\n" + rest if rest else ""))
 
 
 def main() -> int:

@@ -8,10 +8,12 @@
 #   FUZZ_RESUME=1            keep build-fuzz/work/<target> from the last run instead of reseeding
 #   FUZZ_ARGS="-jobs=4 ..."  extra libFuzzer flags
 #   JOBS=2                   ninja parallelism
+#   FUZZ_BUILD=DIR           an instrumented tree already configured (default build-fuzz/)
 set -euo pipefail
 seconds=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=$root/build-fuzz
+build=${FUZZ_BUILD:-$root/build-fuzz}  # scripts/test-sanitizers.sh passes its build-san
+case $build in /*) ;; *) build=$root/$build ;; esac
 jobs=${JOBS:-2}
 
 # clang and its runtime (libFuzzer, ASan, UBSan) only for this script; the normal build is g++.

@@ -11,6 +11,9 @@ packages=(
   dpkg-dev systemd procps
   # tests/integration/test_faults.py moves the daemon's wall clock with libfaketime.
   faketime
+  # The sanitizer and fuzzing step (scripts/test-sanitizers.sh, scripts/fuzz.sh): clang and its
+  # runtimes (ASan, UBSan, libFuzzer).
+  clang-14 libclang-rt-14-dev
   # Benchmarks (-DCODELOC_BENCH=ON, bench/README.md): Google Benchmark for bench/micro/.
   libbenchmark-dev
 )
