@@ -85,5 +85,37 @@ TEST(ProcessTree, ReadsALiveProcessFile) {
   EXPECT_EQ(stat->rfind(std::to_string(::getpid()) + " (", 0), 0u) << *stat;
 }
 
+// A batch answers every call from its first pass over /proc: a process started after it is not
+// seen until the batch ends (a "gone" is only ever late, never early).
+TEST(ProcessTree, ABatchAnswersFromOnePass) {
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::setpgid(0, 0);
+    ::pause();
+    ::_exit(0);
+  }
+  ::setpgid(child, child);  // either side may win the race; both ask for the same group
+  pid_t late = -1;
+  {
+    ProcessScanBatch batch;
+    EXPECT_EQ(location_processes(child, "").size(), 1u);
+    late = ::fork();
+    ASSERT_GE(late, 0);
+    if (late == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+    ::setpgid(late, child);
+    EXPECT_EQ(location_processes(child, "").size(), 1u);  // the batch's pass, from before `late`
+  }
+  EXPECT_EQ(location_processes(child, "").size(), 2u);  // a fresh pass
+  ::kill(late, SIGKILL);
+  ::kill(child, SIGKILL);
+  int status;
+  ::waitpid(late, &status, 0);
+  ::waitpid(child, &status, 0);
+}
+
 }  // namespace
 }  // namespace codeloc::daemon
