@@ -62,9 +62,9 @@ for target in $targets; do
   summary+=("$(printf '%-17s %-5s %s execs (%s/s), %s' "$target" "$status" "${execs:-?}" "${rate:-?}" "${cov:-?}")")
 done
 
-echo "fuzz: ${seconds}s per target; logs in build-fuzz/logs/"
+echo "fuzz: ${seconds}s per target; logs in ${build#"$root"/}/logs/"
 printf 'fuzz: %s\n' "${summary[@]}"
 if ((${#failed[@]})); then
-  echo "fuzz: crash in ${failed[*]}: reproducers in build-fuzz/artifacts/, see docs/fuzzing.md" >&2
+  echo "fuzz: crash in ${failed[*]}: reproducers in ${build#"$root"/}/artifacts/, see docs/fuzzing.md" >&2
   exit 1
 fi
