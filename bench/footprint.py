@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import pathlib
 import re
 import shlex
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,7 +45,8 @@ def use_build(build: pathlib.Path) -> None:
 
 use_build(ROOT / "build")
 import reload_latency as rl  # noqa: E402  (shared helpers)
-from reload_latency import Connection, write_section  # noqa: E402
+from reload_latency import (BenchError, Connection, log, pid_alive, summary,  # noqa: E402
+                            write_section)
 
 SECTION = "## Footprint and start-up (issue 8)"
 MARKER = "codeloc-bench-footprint-"
@@ -64,37 +63,7 @@ def install_hint(key: str) -> str:
                    "(bench/install-peers.sh does)"}[key]
 
 
-class BenchError(Exception):
-    """A failed run: a timeout, a wrong answer, a supervisor that died."""
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-# Statistics ------------------------------------------------------------------------------------
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile: the smallest value with at least p% of the values at or below it."""
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-def summary(values: list[float]) -> dict:
-    return {"n": len(values), "median": statistics.median(values), "p90": percentile(values, 90),
-            "min": min(values), "max": max(values)}
-
-
 # /proc -----------------------------------------------------------------------------------------
-def pid_alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
 def read_text(path: str) -> str:
     with open(path) as f:
         return f.read()

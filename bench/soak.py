@@ -31,6 +31,7 @@ import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+import reload_latency as rl  # noqa: E402  (shared helpers)
 from reload_latency import write_section  # noqa: E402  (one writer of RESULTS.md)
 
 SECTION = "## Soak (issue 8)"
@@ -951,19 +952,9 @@ def run(cfg: Config) -> dict:
 
 # Report --------------------------------------------------------------------------------------
 def machine() -> str:
-    cpus = os.cpu_count()
-    model = ""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    return (f"{cpus} CPUs ({model}), kernel {os.uname().release}, Python "
-            f"{sys.version.split()[0]}, codeloc {commit or '?'}")
+    m = rl.machine()
+    return (f"{m['nproc']} CPUs ({m['cpu']}), kernel {m['kernel']}, Python {m['python']}, "
+            f"codeloc {m['codeloc_commit']}")
 
 
 def markdown(report: dict, command: str) -> str:
