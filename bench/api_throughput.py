@@ -32,11 +32,11 @@ import threading
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import reload_latency as rl  # noqa: E402  (shared helpers)
 from reload_latency import (BUILD, CODELOC, TEST_SERVER, BenchError, Connection,  # noqa: E402
                             leftovers, log, machine, percentile, pid_alive)
 
 LOAD_TOOL = BUILD / "codeloc_api_load"
-from reload_latency import write_section  # noqa: E402  (one writer of RESULTS.md)
 
 SECTION = "## Control API (issue 8)"
 LOCATION = "bench"
@@ -408,14 +408,7 @@ def main() -> int:
     if status:
         return status
 
-    section = markdown(result)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(section, end="")
-    if args.write:
-        write_section(pathlib.Path(args.write), section)
-        log(f"wrote {args.write}")
+    rl.publish(result, markdown(result), args)
     return 0
 
 

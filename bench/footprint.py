@@ -45,8 +45,8 @@ def use_build(build: pathlib.Path) -> None:
 
 use_build(ROOT / "build")
 import reload_latency as rl  # noqa: E402  (shared helpers)
-from reload_latency import (BenchError, Connection, log, pid_alive, summary,  # noqa: E402
-                            write_section)
+from reload_latency import (BenchError, Connection, leftovers, log, pid_alive,  # noqa: E402
+                            summary)
 
 SECTION = "## Footprint and start-up (issue 8)"
 MARKER = "codeloc-bench-footprint-"
@@ -116,25 +116,6 @@ def measure_idle(pid: int, seconds: float) -> dict:
             # Preempted while running: the machine's load more than the supervisor's.
             "preempted_per_s": (after["involuntary"] - before["involuntary"]) / window,
             "threads": after["threads"], "rss_kib": after["rss_kib"], "pss_kib": after["pss_kib"]}
-
-
-def leftovers(pids: set[int], marker: str) -> list[str]:
-    """`ps` lines of processes that are ours: a pid we recorded, a process in the session or group
-    of one, or one whose command line names one of our temporary folders."""
-    out = subprocess.run(["ps", "-e", "-o", "pid=,pgid=,sid=,stat=,args="], capture_output=True,
-                         text=True, check=True).stdout
-    found = []
-    for line in out.splitlines():
-        fields = line.split(None, 4)
-        if len(fields) < 4:
-            continue
-        pid, pgid, sid, stat = (int(fields[0]), int(fields[1]), int(fields[2]), fields[3])
-        args = fields[4] if len(fields) > 4 else ""
-        if pid == os.getpid() or stat.startswith("Z"):
-            continue
-        if pid in pids or pgid in pids or sid in pids or marker in args:
-            found.append(line.strip())
-    return found
 
 
 def kill_leftover_pids(pids: set[int], what: str) -> None:
@@ -819,14 +800,7 @@ def main() -> int:
         return status
 
     result["load_at_end"] = [round(v, 1) for v in os.getloadavg()]
-    section = markdown(result)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(section, end="")
-    if args.write:
-        write_section(pathlib.Path(args.write), section)
-        log(f"wrote {args.write}")
+    rl.publish(result, markdown(result), args)
     return 0
 
 

@@ -838,14 +838,7 @@ def main() -> int:
     if status:
         return status
 
-    section = markdown(result)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(section, end="")
-    if args.write:
-        write_section(pathlib.Path(args.write), section)
-        log(f"wrote {args.write}")
+    rl.publish(result, markdown(result), args)
     return 0
 
 

@@ -548,6 +548,18 @@ def markdown(result: dict) -> str:
     return "\n".join(lines + notes) + "\n"
 
 
+def publish(result: dict, section: str, args: argparse.Namespace) -> None:
+    """Prints the run as JSON (--json) or as its Markdown section, and with --write FILE puts the
+    section into FILE. Every benchmark script ends with this."""
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(section, end="")
+    if args.write:
+        write_section(pathlib.Path(args.write), section)
+        log(f"wrote {args.write}")
+
+
 def write_section(path: pathlib.Path, section: str) -> None:
     """Puts `section` into `path` in place of the old section with the same title (its first
     line, "## ..."), or at the end. Every benchmark script writes bench/RESULTS.md through this."""
@@ -637,14 +649,7 @@ def main() -> int:
     if status:
         return status
 
-    section = markdown(result)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(section, end="")
-    if args.write:
-        write_section(pathlib.Path(args.write), section)
-        log(f"wrote {args.write}")
+    publish(result, markdown(result), args)
     return 0
 
 
