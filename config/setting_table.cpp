@@ -1,7 +1,11 @@
 #include "config/setting_table.h"
 
+#include <algorithm>
+#include <cctype>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include <sys/un.h>
 
@@ -150,6 +154,42 @@ std::string group_text(const std::optional<std::string>& group) {
 std::string count_text(std::uint64_t n) {
   return std::to_string(n);
 }
+std::string module_list_text(const std::vector<std::string>& modules) {
+  std::string out;
+  for (const auto& name : modules)
+    out += (out.empty() ? "" : ",") + name;
+  return out;
+}
+
+// "dagster, pandas": Python module names (dotted identifiers), comma-separated; empty: none.
+std::optional<std::vector<std::string>> parse_module_list(std::string_view text,
+                                                          std::string* error) {
+  std::vector<std::string> modules;
+  std::size_t begin = 0;
+  while (begin <= text.size()) {
+    std::size_t end = std::min(text.find(',', begin), text.size());
+    std::string_view item = text.substr(begin, end - begin);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
+      item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
+      item.remove_suffix(1);
+    if (!item.empty()) {
+      bool valid = !std::isdigit(static_cast<unsigned char>(item.front())) && item.front() != '.' &&
+                   item.back() != '.' && item.find("..") == std::string_view::npos;
+      for (char c : item)
+        valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.');
+      if (!valid) {
+        *error =
+            "expected Python module names separated by commas, got '" + std::string(item) + "'";
+        return std::nullopt;
+      }
+      modules.emplace_back(item);
+    }
+    begin = end + 1;
+  }
+  return modules;
+}
+
 std::string bool_text(bool b) {
   return b ? "true" : "false";
 }
@@ -253,6 +293,16 @@ std::vector<SettingDef> make_table() {
       [](auto& s) -> auto& { return s.watch; }, plain(parse_bool), bool_text);
   watch.is_bool = true;
   table.push_back(std::move(watch));
+  SettingDef warm = bind_field<bool>(
+      def("warm", "CODELOC_WARM", "--warm", "BOOL", "true",
+          "fork Python locations from a warm interpreter (docs/warm.md)"),
+      [](auto& s) -> auto& { return s.warm; }, plain(parse_bool), bool_text);
+  warm.is_bool = true;
+  table.push_back(std::move(warm));
+  table.push_back(bind_field<std::vector<std::string>>(
+      def("warm_preload", "CODELOC_WARM_PRELOAD", "--warm-preload", "MODULES", "dagster",
+          "modules a warm interpreter imports before forking, comma-separated"),
+      [](auto& s) -> auto& { return s.warm_preload; }, plain(parse_module_list), module_list_text));
   table.push_back(bind_field<milliseconds>(
       def("watch_debounce", "CODELOC_WATCH_DEBOUNCE", "--watch-debounce", "DURATION", "100ms",
           "quiet time after a file change before the reload"),

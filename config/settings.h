@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <spdlog/common.h>
 
@@ -60,6 +61,10 @@ struct Settings {
   std::chrono::milliseconds ping_interval{10'000};
   std::uint64_t ping_misses = 3;  // a code server missing this many pings in a row has crashed
   bool watch = false;
+  // Warm interpreters (docs/warm.md): fork Python locations from a fork server per interpreter
+  // that has imported these modules.
+  bool warm = true;
+  std::vector<std::string> warm_preload{"dagster"};
   std::chrono::milliseconds watch_debounce{100};
   std::chrono::milliseconds watch_poll_interval{1000};
 

@@ -176,7 +176,9 @@ json daemon_info(const ControlContext& context) {
           {"workspace_files", files},
           {"socket", context.socket.string()},
           {"locations", context.supervisor.locations().size()},
-          {"log_error", log_error()}};
+          {"log_error", log_error()},
+          {"fork_servers",
+           context.supervisor.helpers() ? context.supervisor.helpers()->info() : json::array()}};
 }
 
 json locations_list(const ControlContext& context) {

@@ -12,6 +12,7 @@
 #include "daemon/code_server_locator.h"
 #include "daemon/control_server.h"
 #include "daemon/event_log.h"
+#include "daemon/fork_server_pool.h"
 #include "daemon/location_watches.h"
 #include "daemon/log_context.h"
 #include "daemon/orphan_sentinel.h"
@@ -129,11 +130,18 @@ int run_daemon(const DaemonOptions& options) {
   location_options.log_ring_bytes = settings.log_ring_bytes;
   location_options.log_line_max_bytes = settings.log_line_max_bytes;
   location_options.max_message_bytes = settings.max_message_bytes;
+  location_options.warm = settings.warm;
 
   boost::asio::io_context io;
   SystemClock clock;
-  ForkExecLauncher launcher;
+  ForkExecLauncher cold_launcher;
+  ForkServerOptions fork_options;
+  fork_options.code_server = location_options.code_server;
+  fork_options.preload = settings.warm_preload;
+  fork_options.log_line_max_bytes = settings.log_line_max_bytes;
+  ForkServerPool launcher(io, cold_launcher, fork_options);
   Supervisor supervisor(io, clock, launcher, settings, location_options);
+  supervisor.set_helpers(&launcher);
   EventLog event_log(clock);
   if (options.log_location_events) supervisor.add_listener(&event_log);
   for (SupervisorListener* listener : options.listeners)

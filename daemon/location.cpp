@@ -26,13 +26,6 @@ std::size_t timer_index(TimerKind kind) {
   return static_cast<std::size_t>(kind);
 }
 
-// The daemon's own service-manager variables: a child that inherited them could send
-// notifications (READY=1, WATCHDOG=1) in the daemon's name. A workspace entry's env: may still set
-// them on purpose.
-bool is_service_manager_variable(std::string_view name) {
-  return name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID";
-}
-
 std::string make_token(const std::string& name, std::uint64_t child_id) {
   return std::to_string(::getpid()) + "-" + name + "-" + std::to_string(child_id);
 }
@@ -285,6 +278,7 @@ LaunchOutcome Location::launch_candidate() {
   LaunchOutcome outcome = spawn(*child);
   if (outcome.kind != LaunchOutcome::Kind::kStarted) return outcome;
   candidate_ = std::move(child);
+  reload_start_mode_ = candidate_->pid <= 0 ? "" : candidate_->warm ? "warm" : "cold";
   reload_cause_ = std::move(queued_cause_);
   queued_cause_.clear();
   reload_change_.reset();
@@ -380,12 +374,15 @@ LaunchOutcome Location::spawn(Child& child) {
   UniqueFd child_end(channel[1]);
   LaunchSpec launch = launch_spec(child.token);
   launch.channel_fd = child_end.get();
+  launch.warm = workspace::is_python_kind(spec_.kind) && spec_.warm.value_or(options_.warm);
   LaunchResult result = launcher_.launch(launch);
   if (result.kind != LaunchOutcome::Kind::kStarted) {
     ::close(channel[0]);
     return {result.kind, result.error};
   }
   child.pid = result.child.pid;
+  child.warm = result.warm;
+  child.cold_reason = std::move(result.cold_reason);
   pid_t pid = child.pid;
   auto pump = [&](UniqueFd fd, OutputStream stream) -> std::shared_ptr<OutputPump> {
     if (!fd) return nullptr;
@@ -489,6 +486,7 @@ void Location::reload_ended(LocationState outcome) {
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - reload_started_);
   report.cause = std::move(reload_cause_);
   reload_cause_.clear();
+  report.start_mode = reload_start_mode_;
   if (outcome == LocationState::kLoaded) {
     report.change = std::move(reload_change_);
   } else {
@@ -540,6 +538,10 @@ nlohmann::json Location::status_json() const {
   }
   status["definitions_version"] =
       snapshot_ ? nlohmann::json(snapshot_->version) : nlohmann::json(nullptr);
+  bool process = current_ && current_->pid > 0;
+  status["start_mode"] = process ? nlohmann::json(current_->warm ? "warm" : "cold") : nullptr;
+  status["cold_reason"] =
+      process && !current_->cold_reason.empty() ? nlohmann::json(current_->cold_reason) : nullptr;
   return status;
 }
 

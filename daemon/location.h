@@ -50,6 +50,7 @@ struct LocationOptions {
   std::size_t log_ring_bytes = 1u << 20;
   std::size_t log_line_max_bytes = 16u << 10;
   std::size_t max_message_bytes = 512u << 20;
+  bool warm = true;  // Python locations ask for warm starts unless their entry says warm: false
 };
 
 // REQUIRES: io, clock, launcher and observer outlive the location.
@@ -109,7 +110,9 @@ class Location final : private LocationDriver {
   struct Child {
     std::uint64_t id = 0;
     pid_t pid = -1;
-    std::string token;  // CODELOC_INSTANCE
+    std::string token;        // CODELOC_INSTANCE
+    bool warm = false;        // forked from a warm interpreter (ForkServerPool)
+    std::string cold_reason;  // a warm start was wanted but this one is cold: why
     bool exited = false;
     bool reported_gone = false;
     std::shared_ptr<CodeServerSession> session;
@@ -175,6 +178,7 @@ class Location final : private LocationDriver {
 
   // The running reload (RELOADING) and what asked for it.
   std::string reload_cause_;
+  std::string reload_start_mode_;  // the running reload's candidate: "warm", "cold" or ""
   std::string queued_cause_;
   Clock::TimePoint reload_started_;
   std::optional<DefinitionsChange> reload_change_;  // set when the candidate delivered

@@ -119,6 +119,20 @@ std::string resolve_executable(const std::string& argv0, const std::string& path
   return {};
 }
 
+bool is_service_manager_variable(std::string_view name) {
+  return name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID";
+}
+
+std::string resolve_launch_path(const LaunchSpec& spec) {
+  if (spec.argv.empty()) return {};
+  // A relative path with a '/' is relative to the child's working directory, as exec sees it.
+  std::string argv0 = spec.argv[0];
+  if (argv0.find('/') != std::string::npos && argv0[0] != '/' && !spec.working_directory.empty()) {
+    argv0 = (spec.working_directory / argv0).string();
+  }
+  return resolve_executable(argv0, env_value(spec.env, "PATH"));
+}
+
 LaunchResult ForkExecLauncher::launch(const LaunchSpec& spec) {
   LaunchResult result;
   auto fail = [&](LaunchOutcome::Kind kind, std::string error) {
@@ -128,12 +142,7 @@ LaunchResult ForkExecLauncher::launch(const LaunchSpec& spec) {
   };
   if (spec.argv.empty()) return fail(LaunchOutcome::Kind::kCannotStart, "empty argv");
 
-  // A relative path with a '/' is relative to the child's working directory, as exec sees it.
-  std::string argv0 = spec.argv[0];
-  if (argv0.find('/') != std::string::npos && argv0[0] != '/' && !spec.working_directory.empty()) {
-    argv0 = (spec.working_directory / argv0).string();
-  }
-  std::string path = resolve_executable(argv0, env_value(spec.env, "PATH"));
+  std::string path = resolve_launch_path(spec);
   if (path.empty()) {
     return fail(LaunchOutcome::Kind::kCannotStart,
                 spec.argv[0].find('/') != std::string::npos

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <sys/types.h>
@@ -18,6 +19,9 @@ struct LaunchSpec {
   std::vector<std::string> env;   // "KEY=VALUE", the child's whole environment
   std::filesystem::path working_directory;
   int channel_fd = -1;  // the child's end of the channel; it becomes fd 3 (ipc::kChildChannelFd)
+  // A Python code server that may be forked from a warm interpreter (ForkServerPool); argv is
+  // then <python> <codeloc_server> <arguments>.
+  bool warm = false;
 };
 
 struct LaunchedChild {
@@ -30,6 +34,8 @@ struct LaunchResult {
   LaunchOutcome::Kind kind = LaunchOutcome::Kind::kStarted;
   std::string error;  // for the failures: what could not be done, naming the path
   LaunchedChild child;
+  bool warm = false;        // forked from a warm interpreter rather than exec'd
+  std::string cold_reason;  // a warm start was asked for but this one is cold: why
 };
 
 class ProcessLauncher {
@@ -49,6 +55,15 @@ class ForkExecLauncher final : public ProcessLauncher {
  public:
   LaunchResult launch(const LaunchSpec& spec) override;
 };
+
+// The daemon's own service-manager variables: a child that inherited them could send
+// notifications (READY=1, WATCHDOG=1) in the daemon's name. A workspace entry's env: may still set
+// them on purpose.
+bool is_service_manager_variable(std::string_view name);
+
+// The executable spec.argv[0] names, as ForkExecLauncher finds it (a relative path with a '/' is
+// relative to the working directory; a bare name is looked up on the env's PATH). Empty when none.
+std::string resolve_launch_path(const LaunchSpec& spec);
 
 // The executable argv0 names: itself if it contains '/', else the first match on `path_env`
 // (a PATH value). Empty when nothing executable is found.

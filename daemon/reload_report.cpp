@@ -82,12 +82,13 @@ DefinitionsChange compare_definitions(const Snapshot* before, const Snapshot& af
 }
 
 std::string describe_reload(const std::string& location, const ReloadReport& report) {
+  std::string mode = report.start_mode.empty() ? "" : " (" + report.start_mode + ")";
   if (report.outcome != LocationState::kLoaded || !report.change) {
     const char* how = report.outcome == LocationState::kLoadError ? "failed to load"
                       : report.outcome == LocationState::kStopping
                           ? "was cancelled (stop requested)"
                           : "crashed";
-    return "reload of " + location + " " + how + " after " + seconds(report.duration);
+    return "reload of " + location + " " + how + " after " + seconds(report.duration) + mode;
   }
   const DefinitionsChange& change = *report.change;
   std::string delta;
@@ -95,7 +96,7 @@ std::string describe_reload(const std::string& location, const ReloadReport& rep
     delta = " (+" + std::to_string(change.added_assets.size()) + " -" +
             std::to_string(change.removed_assets.size()) + ")";
   }
-  return "reloaded " + location + " in " + seconds(report.duration) + ": " +
+  return "reloaded " + location + " in " + seconds(report.duration) + mode + ": " +
          describe_counts(change.counts, delta);
 }
 
@@ -104,6 +105,7 @@ json reload_json(const std::string& location, const ReloadReport& report) {
               {"outcome", state_name(report.outcome)},
               {"duration_ms", report.duration.count()},
               {"cause", report.cause},
+              {"start_mode", report.start_mode.empty() ? json() : json(report.start_mode)},
               {"error", report.error.empty() ? json() : json(report.error)}};
   if (report.change) {
     const DefinitionsChange& change = *report.change;

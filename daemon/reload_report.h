@@ -53,6 +53,7 @@ struct ReloadReport {
   std::string cause;                        // "assets.py changed", "requested", ...
   std::optional<DefinitionsChange> change;  // when loaded
   std::string error;                        // the load error or crash, when not loaded
+  std::string start_mode;  // "warm" or "cold" (how the new process started); empty: no process
 };
 
 // "reloaded analytics in 1.84 s: 14 assets (+1 -0), 2 jobs, 1 schedule", or

@@ -117,6 +117,7 @@ void Supervisor::kill_all_now() {
     location->kill_now();
   for (auto& location : removing_)
     location->kill_now();
+  if (helpers_) helpers_->kill_all_now();
 }
 
 void Supervisor::reap() {
@@ -133,6 +134,7 @@ void Supervisor::reap() {
     for (auto& location : removing_) {
       if (!owned && (owned = location->on_reaped(pid, exit))) break;
     }
+    if (!owned && helpers_) owned = helpers_->on_reaped(pid, exit);
     if (!owned) spdlog::debug("reaped orphan process {} ({})", pid, exit.describe());
   }
   for (auto& location : locations_)
@@ -161,7 +163,11 @@ void Supervisor::settle() {
   if (stopping_all_ && all_stopped && on_all_stopped_) {
     auto done = std::move(on_all_stopped_);
     on_all_stopped_ = nullptr;
-    done();
+    if (helpers_) {
+      helpers_->stop_all(std::move(done));  // the fork servers, once no location can need one
+    } else {
+      done();
+    }
     return;
   }
   // Processes that died but were not the daemon's children raise no SIGCHLD here: look again

@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "config/settings.h"
+#include "daemon/helper_processes.h"
 #include "daemon/location.h"
 #include "workspace/location_spec.h"
 #include "workspace/workspace_diff.h"
@@ -53,6 +54,10 @@ class Supervisor final : private LocationObserver {
   std::vector<const Location*> locations() const;
   const workspace::Workspace& workspace() const { return workspace_; }
   void add_listener(SupervisorListener* listener) { listeners_.push_back(listener); }
+  // Processes started beside the locations (fork servers): reaped, stopped last, killed with them.
+  // REQUIRES: outlives the supervisor.
+  void set_helpers(HelperProcesses* helpers) { helpers_ = helpers; }
+  const HelperProcesses* helpers() const { return helpers_; }
 
   SupervisionPolicy policy_for(const workspace::LocationSpec& spec) const;
 
@@ -76,6 +81,7 @@ class Supervisor final : private LocationObserver {
   std::vector<std::unique_ptr<Location>> locations_;
   std::vector<std::unique_ptr<Location>> removing_;  // left the workspace, still stopping
   std::vector<SupervisorListener*> listeners_;
+  HelperProcesses* helpers_ = nullptr;
   std::function<void()> on_all_stopped_;
   bool stopping_all_ = false;
   // While a location waits for processes that are not the daemon's children to go, reap() runs

@@ -11,7 +11,7 @@ namespace {
 
 const std::vector<std::string_view> kExtensionKeys{
     "env",     "inherit_env", "watch",           "ignore",       "restart",
-    "backoff", "stop_signal", "startup_timeout", "stop_timeout",
+    "backoff", "stop_signal", "startup_timeout", "stop_timeout", "warm",
 };
 
 constexpr LocationKind kKinds[] = {

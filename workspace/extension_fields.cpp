@@ -42,6 +42,7 @@ void parse_extension_fields(FieldReader& fields, const std::filesystem::path& fo
                             LocationSpec* spec) {
   if (auto env = fields.string_map("env")) spec->env = std::move(*env);
   if (auto inherit = fields.boolean("inherit_env")) spec->inherit_env = *inherit;
+  if (auto warm = fields.boolean("warm")) spec->warm = *warm;
   if (auto watch = fields.string_list("watch")) {
     for (const auto& path : *watch) {
       if (path.empty()) {

@@ -80,6 +80,7 @@ struct LocationSpec {
   // codeloc extensions, valid on every kind that starts a process.
   std::map<std::string, std::string> env;  // resolved values; never printed by `check`
   bool inherit_env = true;
+  std::optional<bool> warm;  // fork from a warm interpreter (docs/warm.md); unset: the setting
   std::vector<std::string> watch;   // extra paths/globs that trigger a reload (absolute or globs)
   std::vector<std::string> ignore;  // globs skipped by the watcher, beside the defaults
   RestartSpec restart;

@@ -20,6 +20,7 @@ std::set<std::string> changed_fields(const LocationSpec& a, const LocationSpec& 
   compare("additional_metadata", a.additional_metadata, b.additional_metadata);
   compare("env", a.env, b.env);
   compare("inherit_env", a.inherit_env, b.inherit_env);
+  compare("warm", a.warm, b.warm);
   compare("watch", a.watch, b.watch);
   compare("ignore", a.ignore, b.ignore);
   const RestartSpec& r = a.restart;

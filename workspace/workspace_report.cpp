@@ -89,6 +89,7 @@ nlohmann::ordered_json location_to_json(const LocationSpec& location) {
       {"additional_metadata_keys", keys_of(location.additional_metadata)},
       {"env_keys", keys_of(location.env)},
       {"inherit_env", location.inherit_env},
+      {"warm", optional_value(location.warm)},
       {"watch", location.watch},
       {"ignore", location.ignore},
       {"restart",

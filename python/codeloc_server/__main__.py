@@ -4,6 +4,8 @@ Running a directory puts that directory first on ``sys.path``, where its module 
 ``loader``...) could shadow the user's. So this file imports the package as ``codeloc_server`` from
 its parent directory, then takes both directories off ``sys.path`` before any user code runs; the
 loader then puts the location's working directory first, as Dagster does.
+
+``--fork-server`` as the first argument runs the fork server instead (forkserver.py, docs/warm.md).
 """
 
 import os
@@ -22,11 +24,17 @@ if __package__ in (None, ""):
     sys.path.insert(0, _parent)
     try:
         from codeloc_server.server import main
+
+        if sys.argv[1:2] == ["--fork-server"]:
+            from codeloc_server.forkserver import main
     finally:
         # Every module of the package is imported by now (server imports them all).
         sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _parent]
 else:
     from .server import main
+
+    if sys.argv[1:2] == ["--fork-server"]:
+        from .forkserver import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

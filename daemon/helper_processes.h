@@ -1,0 +1,28 @@
+// Processes the daemon starts besides the locations' children (the fork servers of
+// daemon/fork_server_pool.h): the Supervisor reaps them, stops them after the locations on
+// shutdown, and kills them with everything else.
+#pragma once
+
+#include <functional>
+
+#include <nlohmann/json.hpp>
+#include <sys/types.h>
+
+#include "daemon/location_state.h"
+
+namespace codeloc::daemon {
+
+class HelperProcesses {
+ public:
+  virtual ~HelperProcesses() = default;
+  // A reaped child no location owns: true when it was one of these.
+  virtual bool on_reaped(pid_t pid, ExitStatus status) = 0;
+  // Stops them all; `done` runs once none is left.
+  virtual void stop_all(std::function<void()> done) = 0;
+  // SIGKILL to all of them now.
+  virtual void kill_all_now() = 0;
+  // What daemon.info shows of them.
+  virtual nlohmann::json info() const = 0;
+};
+
+}  // namespace codeloc::daemon
