@@ -215,6 +215,11 @@ std::vector<std::string> Location::child_argv() const {
   return argv;
 }
 
+std::string Location::start_mode(const Child& child) const {
+  if (child.pid <= 0 || !workspace::is_python_kind(spec_.kind)) return "";
+  return child.warm ? "warm" : "cold";
+}
+
 LaunchSpec Location::launch_spec(const std::string& token) const {
   LaunchSpec launch;
   launch.argv = child_argv();
@@ -278,7 +283,7 @@ LaunchOutcome Location::launch_candidate() {
   LaunchOutcome outcome = spawn(*child);
   if (outcome.kind != LaunchOutcome::Kind::kStarted) return outcome;
   candidate_ = std::move(child);
-  reload_start_mode_ = candidate_->pid <= 0 ? "" : candidate_->warm ? "warm" : "cold";
+  reload_start_mode_ = start_mode(*candidate_);
   reload_cause_ = std::move(queued_cause_);
   queued_cause_.clear();
   reload_change_.reset();
@@ -538,10 +543,11 @@ nlohmann::json Location::status_json() const {
   }
   status["definitions_version"] =
       snapshot_ ? nlohmann::json(snapshot_->version) : nlohmann::json(nullptr);
-  bool process = current_ && current_->pid > 0;
-  status["start_mode"] = process ? nlohmann::json(current_->warm ? "warm" : "cold") : nullptr;
-  status["cold_reason"] =
-      process && !current_->cold_reason.empty() ? nlohmann::json(current_->cold_reason) : nullptr;
+  std::string mode = current_ ? start_mode(*current_) : "";
+  status["start_mode"] = mode.empty() ? nlohmann::json(nullptr) : nlohmann::json(mode);
+  status["cold_reason"] = !mode.empty() && !current_->cold_reason.empty()
+                              ? nlohmann::json(current_->cold_reason)
+                              : nullptr;
   return status;
 }
 

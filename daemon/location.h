@@ -136,6 +136,8 @@ class Location final : private LocationDriver {
   void state_changed(LocationState from, LocationState to) override;
 
   LaunchSpec launch_spec(const std::string& token) const;
+  // "warm" or "cold" for a Python location's started process; empty otherwise.
+  std::string start_mode(const Child& child) const;
   std::vector<std::string> child_argv() const;
   // Starts a child for the current spec into `child`; the session's events go to the current or
   // the candidate handlers, whichever the child is by then.

@@ -169,10 +169,12 @@ class ForkServer:
         if middle == 0:
             try:
                 os.close(report_read)
+                # Taken before the fork: the child's getppid() may already be the daemon's pid.
+                middle_pid = os.getpid()
                 child = os.fork()
                 if child == 0:
                     os.close(report_write)
-                    self.become_location(argv, env, cwd, daemon, os.getppid(), fds)
+                    self.become_location(argv, env, cwd, daemon, middle_pid, fds)
                 try:
                     os.setpgid(child, child)  # both sides, as the cold launcher does
                 except OSError:

@@ -57,6 +57,23 @@ TEST(Settings, FlagOverridesEnvironmentOverridesFile) {
   EXPECT_EQ(result.origins.at("stop_timeout"), "--stop-timeout");
 }
 
+TEST(SettingsResolver, WarmPreloadIsACommaSeparatedListOfModuleNames) {
+  SettingsSources sources = sources_for("warm: false\n");
+  sources.environment["CODELOC_WARM_PRELOAD"] = " dagster, pandas ,dagster_dbt.core";
+  SettingsResult result = resolve_settings(sources);
+  EXPECT_THAT(result.errors, IsEmpty());
+  EXPECT_FALSE(result.settings.warm);
+  EXPECT_THAT(result.settings.warm_preload, ElementsAre("dagster", "pandas", "dagster_dbt.core"));
+
+  sources.environment["CODELOC_WARM_PRELOAD"] = "dagster, my-lib";
+  result = resolve_settings(sources);
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_THAT(result.errors[0],
+              ::testing::HasSubstr("expected Python module names separated by commas, got "
+                                   "'my-lib'"));
+  EXPECT_THAT(result.errors[0], ::testing::HasSubstr("CODELOC_WARM_PRELOAD"));
+}
+
 TEST(SettingsResolver, AnEmptyVariableCountsAsUnset) {
   SettingsSources sources = sources_for("log_format: json\n");
   sources.environment["CODELOC_LOG_FORMAT"] = "";

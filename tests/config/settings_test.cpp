@@ -60,6 +60,8 @@ TEST(Settings, DefaultsMatchTheIssues) {
   EXPECT_EQ(s.ping_misses, 3u);
   EXPECT_FALSE(s.watch);
   EXPECT_EQ(s.watch_debounce, milliseconds(100));
+  EXPECT_TRUE(s.warm);
+  EXPECT_EQ(s.warm_preload, std::vector<std::string>{"dagster"});
   EXPECT_EQ(s.log_ring_lines, 1000u);
   EXPECT_EQ(s.log_ring_bytes, 1u << 20);
   EXPECT_EQ(s.log_line_max_bytes, 16u << 10);

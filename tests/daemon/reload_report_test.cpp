@@ -65,6 +65,21 @@ TEST(DescribeReload, TheLogLineOfTheIssue) {
             "reloaded analytics in 42 ms: 1 asset, 1 job, 2 sensors");
 }
 
+TEST(DescribeReload, SaysWhetherTheNewProcessWasForkedWarmOrStartedCold) {
+  ReloadReport report;
+  report.duration = milliseconds(31);
+  report.change = DefinitionsChange{};
+  report.change->counts.assets = 2;
+  report.start_mode = "warm";
+  EXPECT_EQ(describe_reload("a", report), "reloaded a in 31 ms (warm): 2 assets, 0 jobs");
+  EXPECT_EQ(reload_json("a", report)["start_mode"], "warm");
+  report.start_mode = "cold";
+  report.outcome = LocationState::kLoadError;
+  EXPECT_EQ(describe_reload("a", report), "reload of a failed to load after 31 ms (cold)");
+  report.start_mode.clear();  // an attached code server: no process started
+  EXPECT_TRUE(reload_json("a", report)["start_mode"].is_null());
+}
+
 TEST(DescribeReload, FailuresSayHowTheyEnded) {
   ReloadReport report;
   report.duration = milliseconds(1020);

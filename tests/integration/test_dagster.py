@@ -172,8 +172,8 @@ defs = dg.Definitions.merge(defs, dg.Definitions(assets=[hot_reloaded_asset]))
     after = definitions(d, "analytics")
     assert after["version"] != before["version"] and after["stale"] is False
     assert ["hot_reloaded_asset"] in [a["key"] for a in after["definitions"]["assets"]]
-    d.wait_log(r"reloaded analytics in \d+\.\d\d s: 5 assets \(\+1 -0\), 1 job, 1 schedule, "
-               r"1 sensor$")
+    d.wait_log(r"reloaded analytics in \d+(\.\d\d s| ms) \((warm|cold)\): "
+               r"5 assets \(\+1 -0\), 1 job, 1 schedule, 1 sensor$")
 
     source.write_text(good + "\nthis line is not python\n")
     broken = next_reload()

@@ -19,6 +19,7 @@ TEST(ExtensionFields, DefaultsLeaveEverythingToTheDaemon) {
   LocationSpec spec = parse_one("load_from:\n  - python_module: m\n");
   EXPECT_TRUE(spec.env.empty());
   EXPECT_TRUE(spec.inherit_env);
+  EXPECT_EQ(spec.warm, std::nullopt);
   EXPECT_TRUE(spec.watch.empty());
   EXPECT_TRUE(spec.ignore.empty());
   EXPECT_EQ(spec.restart, RestartSpec{});
@@ -33,6 +34,7 @@ TEST(ExtensionFields, ReadsEveryKey) {
         TOKEN: {env: CI_TOKEN}
         EMPTY: ""
       inherit_env: false
+      warm: false
       watch: [src, ../shared/*.py, /etc/app.toml]
       ignore: ["*.pyc", .venv]
       restart: on-failure
@@ -45,6 +47,7 @@ TEST(ExtensionFields, ReadsEveryKey) {
   EXPECT_EQ(spec.env, (std::map<std::string, std::string>{
                           {"DB_URL", "postgres://db"}, {"TOKEN", "t0k"}, {"EMPTY", ""}}));
   EXPECT_FALSE(spec.inherit_env);
+  EXPECT_EQ(spec.warm, false);
   EXPECT_EQ(spec.watch, (std::vector<std::string>{"/ws/src", "/shared/*.py", "/etc/app.toml"}));
   EXPECT_EQ(spec.ignore, (std::vector<std::string>{"*.pyc", ".venv"}));
   EXPECT_EQ(spec.restart.policy, RestartPolicy::kOnFailure);
