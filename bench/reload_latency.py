@@ -138,7 +138,8 @@ def pid_alive(pid: int) -> bool:
 class Daemon:
     """`codeloc serve --watch` on a private socket in its own temporary folder."""
 
-    def __init__(self, workdir: pathlib.Path, debounce: str, timeout: float):
+    def __init__(self, workdir: pathlib.Path, debounce: str, timeout: float,
+                 extra_args: list[str] | None = None):
         self.workdir = workdir
         self.workspace = workdir / "workspace.yaml"
         self.socket = workdir / "codeloc.sock"
@@ -148,11 +149,12 @@ class Daemon:
         self.proc: subprocess.Popen | None = None
         self.child_pids: set[int] = set()
         self.command: list[str] = []
+        self.extra_args = list(extra_args or [])  # more `codeloc serve` options
 
     def start(self) -> None:
         self.command = [str(CODELOC), "serve", "--watch", "--watch-debounce", self.debounce,
                         "-w", str(self.workspace), "--socket", str(self.socket),
-                        "--state-dir", str(self.workdir / "state")]
+                        "--state-dir", str(self.workdir / "state"), *self.extra_args]
         self.log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.command, cwd=self.workdir, stdin=subprocess.DEVNULL,
                                      stdout=self.log_file, stderr=subprocess.STDOUT,
@@ -293,6 +295,9 @@ class Dagster:
     ASSETS_LINE = "    assets=[raw_orders, raw_customers, orders_report, daily_revenue],\n"
     DEFS_LINE = "defs = dg.Definitions(\n"
 
+    def __init__(self, entry_lines: tuple[str, ...] = ()):
+        self.entry_lines = entry_lines  # more keys of the workspace entry, e.g. "warm: false"
+
     def setup(self, workdir: pathlib.Path) -> None:
         project = workdir / "analytics"
         shutil.copytree(ANALYTICS, project,
@@ -311,7 +316,8 @@ class Dagster:
             "      module_name: analytics.definitions\n"
             f"      location_name: {self.name}\n"
             "      working_directory: analytics\n"
-            f"      executable_path: {json.dumps(str(DAGSTER_PYTHON))}\n")
+            f"      executable_path: {json.dumps(str(DAGSTER_PYTHON))}\n"
+            + "".join(f"      {line}\n" for line in self.entry_lines))
 
     def text(self, i: int) -> str:
         asset = (f"@dg.asset(group_name=\"bench\", description=\"Save {i} of the reload benchmark.\")\n"
@@ -332,7 +338,12 @@ class Dagster:
         return (f"bench_asset_{i}",) in keys and (f"bench_asset_{i - 1}",) not in keys
 
 
-def run_scenario(scenario, args, marker_dirs: list[str], all_pids: set[int]) -> dict:
+def run_scenario(scenario, args, marker_dirs: list[str], all_pids: set[int],
+                 before_saves=None, after_save=None) -> dict:
+    """Saves args.saves times and times each save to its new definitions. before_saves(daemon,
+    control), if given, runs once the location is LOADED and watched, before the first settle;
+    after_save(daemon, control, i) after save i's reloads have settled, before its sample is
+    kept (bench/warm_start.py checks the start mode there)."""
     workdir = pathlib.Path(tempfile.mkdtemp(prefix=f"codeloc-bench-{scenario.name}-"))
     marker_dirs.append(str(workdir))
     log(f"{scenario.title}: {workdir}")
@@ -377,6 +388,8 @@ def run_scenario(scenario, args, marker_dirs: list[str], all_pids: set[int]) -> 
                 raise BenchError(f"{name} not LOADED after {args.timeout:.0f} s: {entry}")
             time.sleep(0.05)
         daemon.wait_log("watching 1 location(s)")
+        if before_saves:
+            before_saves(daemon, control)
         state = {"state": "LOADED", "reloads": [], "reloading": False}
 
         def track(at, method, params):
@@ -442,6 +455,8 @@ def run_scenario(scenario, args, marker_dirs: list[str], all_pids: set[int]) -> 
                 if params["outcome"] != "LOADED":
                     raise BenchError(f"save {i}: a reload ended {params['outcome']}: {params}")
                 causes[params["cause"]] = causes.get(params["cause"], 0) + 1
+            if after_save:
+                after_save(daemon, control, i)
             if len(reloads) > 1:
                 extra.append({"save": i, "reloads": [p for _, p in reloads]})
             latencies.append((t1 - t0) * 1000)

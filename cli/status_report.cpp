@@ -64,7 +64,7 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601(const std::st
 std::string render_status_table(const json& locations, std::chrono::system_clock::time_point now,
                                 TableStyle style) {
   std::vector<std::vector<std::string>> rows{
-      {"NAME", "KIND", "STATE", "PID", "RESTARTS", "SINCE", "VERSION"}};
+      {"NAME", "KIND", "STATE", "PID", "START", "RESTARTS", "SINCE", "VERSION"}};
   std::vector<std::string> errors{""};
   for (const auto& location : locations) {
     std::string since = "-";
@@ -74,6 +74,7 @@ std::string render_status_table(const json& locations, std::chrono::system_clock
     rows.push_back(
         {json_cell(location.value("name", json())), json_cell(location.value("kind", json())),
          json_cell(location.value("state", json())), json_cell(location.value("pid", json())),
+         json_cell(location.value("start_mode", json())),
          json_cell(location.value("restarts", json())), since, version});
     const json& error = location.contains("error") ? location["error"] : json();
     errors.push_back(error_line(error));

@@ -14,6 +14,7 @@ TEST(StatusReport, AlignsColumnsAndShowsErrorsBelowTheirRow) {
                     {"kind", "python_file"},
                     {"state", "LOADED"},
                     {"pid", 4242},
+                    {"start_mode", "warm"},
                     {"restarts", 0},
                     {"since", "2026-11-23T20:09:30.000Z"},
                     {"definitions_version", "sha256:9f2c1a3b4c5d6e7f8a9b"},
@@ -27,9 +28,9 @@ TEST(StatusReport, AlignsColumnsAndShowsErrorsBelowTheirRow) {
                     {"definitions_version", nullptr},
                     {"error", {{"message", "ModuleNotFoundError: No module named 'torch'"}}}}});
   EXPECT_EQ(render_status_table(locations, now, TableStyle{}),
-            "NAME       KIND           STATE       PID   RESTARTS  SINCE  VERSION\n"
-            "analytics  python_file    LOADED      4242  0         30s    9f2c1a3b4c5d\n"
-            "ml         python_module  LOAD_ERROR  -     12        3h     -\n"
+            "NAME       KIND           STATE       PID   START  RESTARTS  SINCE  VERSION\n"
+            "analytics  python_file    LOADED      4242  warm   0         30s    9f2c1a3b4c5d\n"
+            "ml         python_module  LOAD_ERROR  -     -      12        3h     -\n"
             "  ModuleNotFoundError: No module named 'torch'\n");
 }
 

@@ -20,8 +20,10 @@ def test_status_prints_a_table_and_json(daemon_factory, test_server, codeloc_bin
     table = run(codeloc_bin, "status", "--socket", str(d.socket))
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[0].split() == ["NAME", "KIND", "STATE", "PID", "RESTARTS", "SINCE", "VERSION"]
-    assert lines[1].split()[:5] == ["alpha", "command", "LOADED", str(alpha["pid"]), "0"]
+    assert lines[0].split() == ["NAME", "KIND", "STATE", "PID", "START", "RESTARTS", "SINCE",
+                                "VERSION"]
+    # START (warm or cold) is for Python locations; a command: location shows "-".
+    assert lines[1].split()[:6] == ["alpha", "command", "LOADED", str(alpha["pid"]), "-", "0"]
     assert lines[2].split()[:3] == ["broken", "command", "LOAD_ERROR"]
     assert lines[3] == "  ValueError: scripted load error (defs.py:7)"
     assert "\033[" not in table.stdout, "no colour when stdout is not a terminal"
