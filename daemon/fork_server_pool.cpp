@@ -136,8 +136,9 @@ struct ForkServerPool::Server {
   boost::asio::steady_timer quiet_timer;  // recycle once site-packages stop changing
   std::uint64_t forks = 0;
   std::uint64_t starts = 0;
-  int failures = 0;   // in a row, for the backoff
-  std::string error;  // why it is in backoff or disabled
+  int failures = 0;                            // in a row, for the backoff
+  std::string error;                           // why it is in backoff or disabled
+  std::vector<std::function<void()>> waiters;  // launches waiting for this warm-up
 };
 
 ForkServerPool::ForkServerPool(boost::asio::io_context& io, ProcessLauncher& cold,
@@ -166,15 +167,37 @@ LaunchResult ForkServerPool::cold(const LaunchSpec& spec, std::string reason) {
   return result;
 }
 
-LaunchResult ForkServerPool::launch(const LaunchSpec& spec) {
-  if (!spec.warm || spec.argv.size() < 2 || options_.code_server.empty()) return cold_.launch(spec);
-  if (stopping_) return cold(spec, "the daemon is stopping");
+std::string ForkServerPool::warm_interpreter(const LaunchSpec& spec) const {
+  if (!spec.warm || spec.argv.size() < 2 || options_.code_server.empty()) return {};
   std::string python = resolve_launch_path(spec);
   std::error_code ec;
-  if (python.empty() || (!spec.working_directory.empty() &&
-                         !std::filesystem::is_directory(spec.working_directory, ec))) {
-    return cold_.launch(spec);  // it says what is wrong
+  if (!spec.working_directory.empty() &&
+      !std::filesystem::is_directory(spec.working_directory, ec)) {
+    return {};
   }
+  return python;
+}
+
+bool ForkServerPool::wait_until_warm(const LaunchSpec& spec, std::function<void()> ready) {
+  std::string python = warm_interpreter(spec);
+  if (python.empty() || stopping_ || !startup_variable_difference(spec.env, server_env_).empty()) {
+    return false;
+  }
+  Server& server = server_for(python);
+  if (server.state != State::kStarting || server.failures > 0) return false;
+  server.waiters.push_back(std::move(ready));
+  return true;
+}
+
+void ForkServerPool::release_waiters(Server& server) {
+  for (auto& ready : std::exchange(server.waiters, {}))
+    boost::asio::post(io_, std::move(ready));
+}
+
+LaunchResult ForkServerPool::launch(const LaunchSpec& spec) {
+  std::string python = warm_interpreter(spec);
+  if (python.empty()) return cold_.launch(spec);
+  if (stopping_) return cold(spec, "the daemon is stopping");
   Server& server = server_for(python);
   switch (server.state) {
     case State::kStarting:
@@ -300,6 +323,7 @@ void ForkServerPool::on_ready(Server& server, const json& message) {
   }
   server.state = State::kReady;
   server.error.clear();
+  release_waiters(server);
   spdlog::info("fork server for {} ready in {:.2f} s (pid {}, preloaded: {})", server.python,
                static_cast<double>(elapsed.count()) / 1000.0, server.pid,
                preloaded.empty() ? "nothing" : join(preloaded, ", "));
@@ -389,6 +413,7 @@ void ForkServerPool::retire(Server& server) {
 
 void ForkServerPool::fail(Server& server, const std::string& why) {
   retire(server);
+  release_waiters(server);  // they start cold
   server.state = State::kBackoff;
   server.error = why;
   milliseconds delay = options_.backoff_initial;
@@ -409,6 +434,7 @@ void ForkServerPool::fail(Server& server, const std::string& why) {
 
 void ForkServerPool::disable(Server& server, const std::string& why) {
   retire(server);
+  release_waiters(server);
   server.state = State::kDisabled;
   server.error = why;
   spdlog::warn("fork server for {}: {}; its locations start cold until its environment changes",
@@ -513,6 +539,7 @@ void ForkServerPool::stop_all(std::function<void()> done) {
     server->quiet_timer.cancel();
     server->inotify.reset();
     retire(*server);
+    release_waiters(*server);
   }
   maybe_done();
 }

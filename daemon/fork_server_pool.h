@@ -58,6 +58,9 @@ class ForkServerPool final : public ProcessLauncher, public HelperProcesses {
   ForkServerPool& operator=(const ForkServerPool&) = delete;
 
   LaunchResult launch(const LaunchSpec& spec) override;
+  // Waits for a fork server's first warm-up (not for its restart after a failure: that may fail
+  // again, and its locations start cold meanwhile).
+  bool wait_until_warm(const LaunchSpec& spec, std::function<void()> ready) override;
 
   bool on_reaped(pid_t pid, ExitStatus status) override;
   void stop_all(std::function<void()> done) override;
@@ -89,6 +92,10 @@ class ForkServerPool final : public ProcessLauncher, public HelperProcesses {
   void retire(Server& server);
   LaunchResult fork(Server& server, const LaunchSpec& spec, std::string* error, bool* unsafe);
   LaunchResult cold(const LaunchSpec& spec, std::string reason);
+  // The interpreter a warm-eligible spec would be forked from; empty when it must start cold
+  // without asking a fork server (the cold launcher reports what is wrong, if anything).
+  std::string warm_interpreter(const LaunchSpec& spec) const;
+  void release_waiters(Server& server);
   void maybe_done();
 
   boost::asio::io_context& io_;

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon/log_context.h"
 #include "daemon/ping_schedule.h"
 #include "daemon/process_tree.h"
 #include "daemon/time_format.h"
@@ -224,6 +225,7 @@ LaunchSpec Location::launch_spec(const std::string& token) const {
   LaunchSpec launch;
   launch.argv = child_argv();
   launch.working_directory = spec_.working_directory;
+  launch.warm = workspace::is_python_kind(spec_.kind) && spec_.warm.value_or(options_.warm);
   std::map<std::string, std::string> env;
   if (spec_.inherit_env) {
     for (char** entry = environ; entry && *entry; ++entry) {
@@ -333,11 +335,7 @@ void Location::on_load_error(std::uint64_t child_id, LocationError error) {
   }
 }
 
-LaunchOutcome Location::spawn(Child& child) {
-  child.id = next_child_id_++;
-  child.token = make_token(spec_.name, child.id);
-  std::uint64_t id = child.id;
-
+CodeServerSession::Callbacks Location::session_callbacks(std::uint64_t id) {
   CodeServerSession::Callbacks callbacks;
   callbacks.on_definitions = [this, id](Snapshot snapshot) {
     on_definitions(id, std::move(snapshot));
@@ -356,15 +354,20 @@ LaunchOutcome Location::spawn(Child& child) {
       machine_.on_candidate_exit(ExitStatus{false, 1});
     }
   };
+  return callbacks;
+}
 
-  int channel[2];
+LaunchOutcome Location::spawn(Child& child) {
+  child.id = next_child_id_++;
+  child.token = make_token(spec_.name, child.id);
   if (spec_.kind == LocationKind::kCodeServer) {
     std::string error;
     int fd = spec_.socket ? connect_unix(*spec_.socket, &error) : -1;
     if (!spec_.socket) error = "code_server over TCP (host/port) is not supported yet; use socket";
     if (fd < 0) return {LaunchOutcome::Kind::kTransientFail, error};
-    child.session = CodeServerSession::create(io_.get_executor(), fd, spec_.name,
-                                              options_.max_message_bytes, std::move(callbacks));
+    child.session =
+        CodeServerSession::create(io_.get_executor(), fd, spec_.name, options_.max_message_bytes,
+                                  session_callbacks(child.id));
     return {LaunchOutcome::Kind::kStarted, ""};
   }
   if (workspace::is_python_kind(spec_.kind) && options_.code_server.empty()) {
@@ -372,14 +375,59 @@ LaunchOutcome Location::spawn(Child& child) {
             "codeloc's Python code server was not found; set CODELOC_CODE_SERVER to the "
             "codeloc_server directory"};
   }
+  // The first start of a location whose interpreter's fork server is warming up waits for it
+  // (STARTING, no process yet): one warm-up instead of one cold import per location.
+  LaunchSpec launch = launch_spec(child.token);
+  auto ready = [this, alive = std::weak_ptr<char>(alive_), id = child.id] {
+    if (alive.lock()) launch_waiting(id);
+  };
+  if (launcher_.wait_until_warm(launch, std::move(ready))) {
+    child.waiting = true;
+    return {LaunchOutcome::Kind::kStarted, ""};
+  }
+  return start_process(child, std::move(launch));
+}
+
+void Location::launch_waiting(std::uint64_t child_id) {
+  Child* child = is_current(child_id)     ? current_.get()
+                 : is_candidate(child_id) ? candidate_.get()
+                                          : nullptr;
+  if (!child || !child->waiting || child->exited) return;
+  LocationState state = machine_.state();
+  bool wanted = child == current_.get() ? state == LocationState::kStarting
+                                        : state == LocationState::kReloading;
+  child->waiting = false;
+  if (!wanted) {
+    child->exited = true;
+    return;
+  }
+  LaunchOutcome outcome = start_process(*child, launch_spec(child->token));
+  if (outcome.kind == LaunchOutcome::Kind::kStarted) {
+    if (child == candidate_.get()) reload_start_mode_ = start_mode(*child);
+    if (child->session) child->session->load(machine_.policy().startup_timeout);
+    return;
+  }
+  // Launches that cannot work at all were refused before waiting; what is left is transient
+  // (fork, pipe, descriptors): a crash, restarted with backoff.
+  log_location(spdlog::level::warn, spec_.name, "{}: cannot start: {}", spec_.name, outcome.error);
+  child->exited = true;
+  if (child == current_.get()) {
+    machine_.on_exit(ExitStatus{false, 127});
+    check_processes_gone();
+  } else {
+    machine_.on_candidate_exit(ExitStatus{false, 127});
+  }
+}
+
+LaunchOutcome Location::start_process(Child& child, LaunchSpec launch) {
+  std::uint64_t id = child.id;
+  int channel[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
     return {LaunchOutcome::Kind::kTransientFail,
             std::string("socketpair: ") + std::strerror(errno)};
   }
   UniqueFd child_end(channel[1]);
-  LaunchSpec launch = launch_spec(child.token);
   launch.channel_fd = child_end.get();
-  launch.warm = workspace::is_python_kind(spec_.kind) && spec_.warm.value_or(options_.warm);
   LaunchResult result = launcher_.launch(launch);
   if (result.kind != LaunchOutcome::Kind::kStarted) {
     ::close(channel[0]);
@@ -399,7 +447,7 @@ LaunchOutcome Location::spawn(Child& child) {
   child.out = pump(std::move(result.child.stdout_fd), OutputStream::kStdout);
   child.err = pump(std::move(result.child.stderr_fd), OutputStream::kStderr);
   child.session = CodeServerSession::create(io_.get_executor(), channel[0], spec_.name,
-                                            options_.max_message_bytes, std::move(callbacks));
+                                            options_.max_message_bytes, session_callbacks(id));
   return {LaunchOutcome::Kind::kStarted, ""};
 }
 
@@ -410,8 +458,9 @@ void Location::terminate(int signal) {
     if (!current_->exited) send_stop_signal(current_->pid, signal);
     return;
   }
-  // Attached code server: closing the connection is the whole stop.
-  current_->session->close();
+  // Attached code server (or a start still waiting for its fork server): closing the connection
+  // is the whole stop.
+  if (current_->session) current_->session->close();
   current_->exited = true;
   boost::asio::post(io_, [this, id = current_->id] {
     if (!is_current(id)) return;
@@ -435,6 +484,12 @@ void Location::kill_child(const Child& child) {
 }
 
 void Location::kill_all() {
+  for (Child* child : {current_.get(), candidate_.get()}) {
+    if (child && child->waiting) {  // never started: nothing to kill, and it must not start
+      child->waiting = false;
+      child->exited = true;
+    }
+  }
   if (current_) kill_child(*current_);
   if (candidate_) kill_child(*candidate_);
   for (const auto& child : retired_)

@@ -111,6 +111,7 @@ class Location final : private LocationDriver {
     std::uint64_t id = 0;
     pid_t pid = -1;
     std::string token;        // CODELOC_INSTANCE
+    bool waiting = false;     // no process yet: its start waits for a fork server's warm-up
     bool warm = false;        // forked from a warm interpreter (ForkServerPool)
     std::string cold_reason;  // a warm start was wanted but this one is cold: why
     bool exited = false;
@@ -142,6 +143,11 @@ class Location final : private LocationDriver {
   // Starts a child for the current spec into `child`; the session's events go to the current or
   // the candidate handlers, whichever the child is by then.
   LaunchOutcome spawn(Child& child);
+  // The process part of spawn: the channel, the launch, the output pumps and the session.
+  LaunchOutcome start_process(Child& child, LaunchSpec launch);
+  // The fork server a start waited for is ready (or failed): start it now, if still wanted.
+  void launch_waiting(std::uint64_t child_id);
+  CodeServerSession::Callbacks session_callbacks(std::uint64_t id);
   void on_definitions(std::uint64_t child_id, Snapshot snapshot);
   void on_load_error(std::uint64_t child_id, LocationError error);
   // Moves a child to retired_; `stop` asks it to stop first (stop signal, then SIGKILL after the
@@ -173,6 +179,9 @@ class Location final : private LocationDriver {
   std::unique_ptr<Child> candidate_;  // the new child of a running reload
   std::vector<std::unique_ptr<Child>> retired_;
   std::uint64_t next_child_id_ = 1;
+  // Expires with the location: callbacks kept elsewhere (ProcessLauncher::wait_until_warm) check
+  // it.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
 
   std::shared_ptr<const Snapshot> snapshot_;
   std::optional<LocationError> error_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,12 @@ class ProcessLauncher {
  public:
   virtual ~ProcessLauncher() = default;
   virtual LaunchResult launch(const LaunchSpec& spec) = 0;
+  // For a launch that would be warm if it waited a little (ForkServerPool: its interpreter's fork
+  // server is warming up for the first time): keeps `ready`, runs it once from the event loop
+  // when waiting is over, and returns true; the caller launches then. False: launch now.
+  virtual bool wait_until_warm(const LaunchSpec& /*spec*/, std::function<void()> /*ready*/) {
+    return false;
+  }
 };
 
 // fork + execve, never through a shell. The child:

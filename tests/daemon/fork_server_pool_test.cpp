@@ -107,6 +107,29 @@ TEST_F(PoolTest, TheFirstWarmLaunchStartsTheForkServerAndIsColdMeanwhile) {
   EXPECT_EQ(reap(server_pid), (ExitStatus{true, SIGKILL}));
 }
 
+TEST_F(PoolTest, FirstStartsWaitForTheWarmUpButNotForARestartAfterAFailure) {
+  ForkServerPool pool(io, cold, options);
+  int released = 0;
+  EXPECT_FALSE(pool.wait_until_warm(python_location(false), [&] { ++released; }));
+  EXPECT_TRUE(cold.servers.empty()) << "a cold spec starts no fork server";
+  EXPECT_TRUE(pool.wait_until_warm(python_location(true), [&] { ++released; }));
+  EXPECT_TRUE(pool.wait_until_warm(python_location(true), [&] { ++released; }));
+  ASSERT_EQ(cold.servers.size(), 1u);
+  LaunchSpec differs = python_location(true);
+  differs.env.push_back("PYTHONHASHSEED=7");
+  EXPECT_FALSE(pool.wait_until_warm(differs, [&] { ++released; }))
+      << "a start that cannot be forked does not wait";
+
+  pid_t server_pid = cold.servers[0];
+  ::kill(server_pid, SIGKILL);
+  EXPECT_TRUE(pool.on_reaped(server_pid, reap(server_pid)));
+  EXPECT_EQ(released, 0) << "released from the event loop, not from inside on_reaped";
+  io.poll();
+  EXPECT_EQ(released, 2) << "a failed warm-up releases its waiters (they start cold)";
+  EXPECT_FALSE(pool.wait_until_warm(python_location(true), [&] { ++released; }))
+      << "no waiting for a fork server that failed";
+}
+
 TEST_F(PoolTest, AForkServerThatDiesIsRestartedLaterAndLaunchesAreColdMeanwhile) {
   options.backoff_initial = std::chrono::milliseconds(50);
   ForkServerPool pool(io, cold, options);

@@ -31,7 +31,9 @@ def entry(name: str, path: pathlib.Path, python=DAGSTER_PYTHON, extra: str = "")
       working_directory: {path.parent}
       executable_path: {python}
 """
-    return text + textwrap.indent(textwrap.dedent(extra), "      ") if extra else text
+    if not extra:
+        return text
+    return text + textwrap.indent(textwrap.dedent(extra).rstrip("\n") + "\n", "      ")
 
 
 def write_defs(folder: pathlib.Path, body: str) -> pathlib.Path:
@@ -94,16 +96,20 @@ def process_group(pid: int) -> int:
 def test_a_warm_start_serves_the_same_snapshot_bytes_as_a_cold_one(daemon_factory, tmp_path):
     path = write_defs(tmp_path / "same", SIMPLE)
     opted_out = write_defs(tmp_path / "optout", SIMPLE)
-    workspace = "load_from:\n" + entry("same", path) + entry("optout", opted_out, extra="warm: false")
-    d = daemon_factory(workspace, extra_args=["--startup-timeout", "180s"]).start()
+    cold_workspace = ("load_from:\n" + entry("same", path, extra="warm: false")
+                      + entry("optout", opted_out, extra="warm: false"))
+    d = daemon_factory(cold_workspace, extra_args=["--startup-timeout", "180s"]).start()
     first = d.wait_state("same", "LOADED", SLOW)
-    # The fork server starts with the first location of its interpreter: that start is cold.
-    assert first["start_mode"] == "cold"
-    assert first["cold_reason"] == "the fork server is starting"
+    assert first["start_mode"] == "cold" and first["cold_reason"] is None
+    assert fork_server(d) is None, "no fork server while no location wants one"
     cold = definitions(d, "same")
-    wait_fork_server(d)
 
-    warm = reload_and_wait(d, "same")
+    # The same entry without warm: false (a changed entry reloads): its interpreter's fork server
+    # starts, and the start waits for its warm-up rather than starting cold.
+    d.workspace.write_text("load_from:\n" + entry("same", path)
+                           + entry("optout", opted_out, extra="warm: false"))
+    d.signal(signal.SIGHUP)
+    warm = d.wait_state("same", "LOADED", SLOW, where=lambda loc: loc["pid"] != first["pid"])
     assert warm["start_mode"] == "warm", warm
     assert warm["cold_reason"] is None
     d.wait_log(r"reloaded same in [0-9.]+ m?s \(warm\): 1 asset")
@@ -113,6 +119,7 @@ def test_a_warm_start_serves_the_same_snapshot_bytes_as_a_cold_one(daemon_factor
     # Supervised like a cold child: the daemon's child, in its own process group.
     assert parent_of(warm["pid"]) == d.proc.pid
     assert process_group(warm["pid"]) == warm["pid"]
+    assert fork_server(d)["forks"] == 1
 
     # warm: false stays cold, with no reason to report.
     opt = reload_and_wait(d, "optout")
@@ -123,6 +130,19 @@ def test_a_warm_start_serves_the_same_snapshot_bytes_as_a_cold_one(daemon_factor
     pids = [server["pid"], warm["pid"], opt["pid"]]
     assert d.stop() == 0
     assert [pid for pid in pids if pid_alive(pid)] == [], "a process outlived the daemon"
+
+
+def test_the_first_starts_wait_for_the_fork_servers_warm_up(daemon_factory, tmp_path):
+    names = ["one", "two", "three"]
+    workspace = "load_from:\n" + "".join(
+        entry(name, write_defs(tmp_path / name, SIMPLE)) for name in names)
+    d = daemon_factory(workspace, extra_args=["--startup-timeout", "180s"]).start()
+    for name in names:
+        loc = d.wait_state(name, "LOADED", SLOW)
+        assert loc["start_mode"] == "warm", loc
+    server = wait_fork_server(d)
+    assert server["forks"] == 3 and server["restarts"] == 0
+    assert d.stop() == 0
 
 
 def test_the_fork_applies_the_locations_environment_and_working_directory(daemon_factory,
