@@ -33,7 +33,9 @@ namespace codeloc::daemon {
 struct ForkServerOptions {
   std::filesystem::path code_server;  // the codeloc_server directory
   std::vector<std::string> preload{"dagster"};
-  std::chrono::milliseconds request_timeout{5'000};  // a fork answered later: the server hangs
+  // A fork is answered in milliseconds; the event loop waits this long at most (once: a fork
+  // server that misses it is stopped and restarted) before the launch goes cold.
+  std::chrono::milliseconds request_timeout{2'000};
   std::chrono::milliseconds ready_timeout{120'000};  // importing the preload modules
   std::chrono::milliseconds backoff_initial{1'000};  // before restarting a failed fork server
   std::chrono::milliseconds backoff_max{60'000};

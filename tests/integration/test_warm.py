@@ -246,6 +246,30 @@ def test_killing_the_fork_server_keeps_locations_and_falls_back_cold_then_warm(d
     assert [pid for pid in pids if pid_alive(pid)] == []
 
 
+def test_a_hung_fork_server_is_replaced_and_the_start_goes_cold(daemon_factory, tmp_path):
+    path = write_defs(tmp_path / "patient", SIMPLE)
+    d = daemon_factory("load_from:\n" + entry("patient", path),
+                       extra_args=["--startup-timeout", "180s"]).start()
+    d.wait_state("patient", "LOADED", SLOW)
+    hung = wait_fork_server(d)
+    os.kill(hung["pid"], signal.SIGSTOP)
+    try:
+        loc = reload_and_wait(d, "patient")
+    finally:
+        if pid_alive(hung["pid"]):
+            os.kill(hung["pid"], signal.SIGCONT)
+    assert loc["start_mode"] == "cold", loc
+    assert loc["cold_reason"] == "the fork failed: no answer within 2000 ms", loc
+    d.wait_log(r"fork server for .*: no answer within 2000 ms; restarting it in")
+    assert d.rpc("daemon.info")["result"]["pid"] == d.proc.pid, "the daemon answers"
+    wait_for(lambda: not pid_alive(hung["pid"]), "the hung fork server to be stopped", SLOW)
+    again = wait_fork_server(d, where=lambda s: s["pid"] != hung["pid"])
+    assert reload_and_wait(d, "patient")["start_mode"] == "warm"
+    pids = [again["pid"], d.locations()["patient"]["pid"]]
+    assert d.stop() == 0
+    assert [pid for pid in pids if pid_alive(pid)] == []
+
+
 def make_wheel(folder: pathlib.Path) -> pathlib.Path:
     """A minimal wheel (codeloc_probe 1.0), built by hand: pip installs it without network."""
     wheel = folder / "codeloc_probe-1.0-py3-none-any.whl"
