@@ -34,7 +34,7 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import reload_latency as rl  # noqa: E402  (shared helpers)
 from reload_latency import (BUILD, CODELOC, TEST_SERVER, BenchError, Connection,  # noqa: E402
-                            leftovers, log, machine, percentile, pid_alive)
+                            log, machine, percentile, pid_alive)
 
 LOAD_TOOL = BUILD / "codeloc_api_load"
 
@@ -389,27 +389,12 @@ def main() -> int:
     result = {"command": command, "machine": machine(), "duration": args.duration, "sizes": [],
               "rss": None, "codeloc": str(args.codeloc)}
     pids: set[int] = set()
-    status = 0
-    try:
+    with rl.Measuring(pids, MARKER) as outcome:
         for size in sizes:
             result["sizes"].append(run_size(size, args, pids))
         if args.rss_clients > 0:
             result["rss"] = run_rss(parse_size(args.rss_size), args.rss_clients, args, pids)
-    except BenchError as e:
-        log(f"FAILED: {e}")
-        status = 1
-    finally:
-        left = leftovers(pids, MARKER)
-        if left:
-            log("processes left behind:\n  " + "\n  ".join(left))
-            status = 1
-        else:
-            log(f"ps: none of the {len(pids)} processes started is left")
-    if status:
-        return status
-
-    rl.publish(result, markdown(result), args)
-    return 0
+    return outcome.end(result, markdown, args)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def use_build(build: pathlib.Path) -> None:
 
 use_build(ROOT / "build")
 import reload_latency as rl  # noqa: E402  (shared helpers)
-from reload_latency import (BenchError, Connection, leftovers, log, pid_alive,  # noqa: E402
+from reload_latency import (BenchError, Connection, log, pid_alive,  # noqa: E402
                             summary)
 
 SECTION = "## Footprint and start-up (issue 8)"
@@ -193,17 +193,7 @@ class Codeloc:
             folder = workdir / "locs" / name
             folder.mkdir(parents=True)
             if self.kind == "python":
-                (folder / "defs.py").write_text(
-                    "import dagster as dg\n\n\n"
-                    "@dg.asset\n"
-                    f"def {name}_asset() -> None:\n"
-                    "    pass\n\n\n"
-                    f"defs = dg.Definitions(assets=[{name}_asset])\n")
-                lines += ["  - python_file:",
-                          f"      relative_path: locs/{name}/defs.py",
-                          f"      location_name: {name}",
-                          f"      working_directory: locs/{name}",
-                          f"      executable_path: {json.dumps(str(DAGSTER_PYTHON))}"]
+                lines += rl.python_file_location(workdir, name, DAGSTER_PYTHON)
             else:
                 lines += ["  - command:",
                           f"      argv: [{json.dumps(str(TEST_SERVER))}]",
@@ -738,8 +728,7 @@ def main() -> int:
     result = {"command": command, "machine": machine(), "idle_seconds": args.idle_seconds,
               "runs": args.runs, "rows": [], "skipped": skipped, "python_note": None}
     pids: set[int] = set()
-    status = 0
-    try:
+    with rl.Measuring(pids, MARKER) as outcome:
         if args.scenario in ("all", "trivial"):
             samples: dict[tuple[str, int], list[dict]] = {}
             for run in range(1, args.runs + 1):
@@ -786,22 +775,8 @@ def main() -> int:
                 f"loaded by codeloc's code server in the dagster venv; all {n} start at once on "
                 f"{result['machine']['nproc']} CPUs, so the time is mostly {n} dagster imports "
                 f"sharing them. {args.python_runs} run(s)." + (f" {note}." if note else ""))
-    except BenchError as e:
-        log(f"FAILED: {e}")
-        status = 1
-    finally:
-        left = leftovers(pids, MARKER)
-        if left:
-            log("processes left behind:\n  " + "\n  ".join(left))
-            status = 1
-        else:
-            log(f"ps: none of the {len(pids)} processes started is left")
-    if status:
-        return status
-
-    result["load_at_end"] = [round(v, 1) for v in os.getloadavg()]
-    rl.publish(result, markdown(result), args)
-    return 0
+    result["load_at_end"] = [round(v, 1) for v in os.getloadavg()]  # published if it passed
+    return outcome.end(result, markdown, args)
 
 
 if __name__ == "__main__":

@@ -814,32 +814,15 @@ def main() -> int:
     result = {"command": command, "machine": rl.machine(), "versions": versions(), "scenarios": {},
               "load_before": os.getloadavg()}
     pids: set[int] = set()
-    status = 0
-    try:
+    with rl.Measuring(pids, lambda: [MARKER, *BENCH_DIRS]) as outcome:
         if args.scenario in ("all", "crash"):
             result["scenarios"]["crash"] = scenario_crash(args, pids)
         if args.scenario in ("all", "save"):
             result["scenarios"]["save"] = scenario_save(args, pids)
         if args.scenario in ("all", "dagster"):
             result["scenarios"]["dagster"] = scenario_dagster(args, pids)
-    except BenchError as e:
-        log(f"FAILED: {e}")
-        status = 1
-    finally:
         result["load_after"] = os.getloadavg()
-        left = rl.leftovers(pids, MARKER)
-        for folder in BENCH_DIRS:
-            left += rl.leftovers(set(), folder)
-        if left:
-            log("processes left behind:\n  " + "\n  ".join(sorted(set(left))))
-            status = 1
-        else:
-            log(f"ps: none of the {len(pids)} processes started is left")
-    if status:
-        return status
-
-    rl.publish(result, markdown(result), args)
-    return 0
+    return outcome.end(result, markdown, args)
 
 
 if __name__ == "__main__":

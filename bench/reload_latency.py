@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
@@ -240,6 +241,92 @@ def leftovers(pids: set[int], marker: str) -> list[str]:
         if pid in pids or pgid in pids or sid in pids or marker in args:
             found.append(line.strip())
     return found
+
+
+def check_leftovers(pids: set[int], markers: str | list[str]) -> bool:
+    """Logs the `ps` lines of our processes still alive (see leftovers(), once per marker), or
+    that none of the `pids` started is left. True if some are left: the run fails. One marker
+    gives the lines in `ps` order; a list, sorted and without repeats."""
+    if isinstance(markers, str):
+        left = leftovers(pids, markers)
+    else:
+        left = sorted({line for marker in markers for line in leftovers(pids, marker)})
+    if left:
+        log("processes left behind:\n  " + "\n  ".join(left))
+        return True
+    log(f"ps: none of the {len(pids)} processes started is left")
+    return False
+
+
+class Measuring:
+    """`with Measuring(pids, markers) as outcome:` around a benchmark's measurements in its
+    main(), then `return outcome.end(result, markdown, args)`. A BenchError raised in the block
+    is logged as FAILED and fails the run; however the block is left, check_leftovers(pids, markers) then fails
+    it if any of our processes is left. `markers` is one marker, or a function that gives the list
+    when the block is left (folders the run adds as it goes). Every benchmark script has this."""
+
+    def __init__(self, pids: set[int], markers: str | Callable[[], list[str]]):
+        self.pids = pids
+        self.markers = markers
+        self.status = 0
+
+    def __enter__(self) -> Measuring:
+        return self
+
+    def __exit__(self, kind, error, trace) -> bool:
+        failed = kind is not None and issubclass(kind, BenchError)
+        try:
+            if failed:
+                log(f"FAILED: {error}")
+                self.status = 1
+        finally:
+            markers = self.markers if isinstance(self.markers, str) else self.markers()
+            if check_leftovers(self.pids, markers):
+                self.status = 1
+        return failed
+
+    def end(self, result: dict, markdown: Callable[[dict], str],
+            args: argparse.Namespace) -> int:
+        """main()'s exit status: a run that failed returns it; one that passed is published
+        (publish(result, markdown(result), args)) and returns 0."""
+        if self.status:
+            return self.status
+        publish(result, markdown(result), args)
+        return 0
+
+
+def stop_daemon(daemon: Daemon, pids: set[int], ok: bool, keep: bool) -> None:
+    """Stops the daemon and adds the pids it started to `pids`, even if stopping fails. A run that
+    failed (not ok) shows the daemon log's last lines and keeps its folder; one that passed
+    removes the folder unless keep."""
+    try:
+        daemon.stop()
+    finally:
+        pids |= daemon.started_pids()
+        if not ok:
+            log(f"--- {daemon.log_path} (last lines) ---")
+            log("\n".join(daemon.log_text().splitlines()[-40:]))
+            log(f"(kept {daemon.workdir})")
+        elif not keep:
+            shutil.rmtree(daemon.workdir, ignore_errors=True)
+
+
+def python_file_location(workdir: pathlib.Path, name: str, python: pathlib.Path) -> list[str]:
+    """Writes workdir/locs/NAME/defs.py, `Definitions` with one asset, and returns the
+    workspace.yaml lines of its python_file location, run by `python`."""
+    folder = workdir / "locs" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "defs.py").write_text(
+        "import dagster as dg\n\n\n"
+        "@dg.asset\n"
+        f"def {name}_asset() -> None:\n"
+        "    pass\n\n\n"
+        f"defs = dg.Definitions(assets=[{name}_asset])\n")
+    return ["  - python_file:",
+            f"      relative_path: locs/{name}/defs.py",
+            f"      location_name: {name}",
+            f"      working_directory: locs/{name}",
+            f"      executable_path: {json.dumps(str(python))}"]
 
 
 # Scenarios -------------------------------------------------------------------------------------
@@ -474,16 +561,7 @@ def run_scenario(scenario, args, marker_dirs: list[str], all_pids: set[int],
                 "reload_ms": summary(reload_ms), "samples_ms": [round(v, 2) for v in latencies],
                 "reload_samples_ms": reload_ms, "extra_reloads": extra, "causes": causes}
     finally:
-        try:
-            daemon.stop()
-        finally:
-            all_pids |= daemon.started_pids()
-            if not ok:
-                log(f"--- {daemon.log_path} (last lines) ---")
-                log("\n".join(daemon.log_text().splitlines()[-40:]))
-                log(f"(kept {workdir})")
-            elif not args.keep:
-                shutil.rmtree(workdir, ignore_errors=True)
+        stop_daemon(daemon, all_pids, ok, args.keep)
 
 
 def time_python(python: pathlib.Path, code: str, runs: int, cwd: pathlib.Path | None = None) -> dict:
@@ -629,8 +707,7 @@ def main() -> int:
               "save_mode": args.save_mode, "scenarios": [], "python": None}
     markers: list[str] = []
     pids: set[int] = set()
-    status = 0
-    try:
+    with Measuring(pids, "codeloc-bench-") as outcome:
         if args.scenario in ("all", "trivial"):
             result["scenarios"].append(run_scenario(Trivial(), args, markers, pids))
         if args.scenario in ("all", "dagster"):
@@ -651,21 +728,7 @@ def main() -> int:
                 }
             finally:
                 shutil.rmtree(copy, ignore_errors=True)
-    except BenchError as e:
-        log(f"FAILED: {e}")
-        status = 1
-    finally:
-        left = leftovers(pids, "codeloc-bench-")
-        if left:
-            log("processes left behind:\n  " + "\n  ".join(left))
-            status = 1
-        else:
-            log(f"ps: none of the {len(pids)} processes started is left")
-    if status:
-        return status
-
-    publish(result, markdown(result), args)
-    return 0
+    return outcome.end(result, markdown, args)
 
 
 if __name__ == "__main__":

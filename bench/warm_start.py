@@ -16,18 +16,16 @@ checked (and killed by pid if the daemon left one behind). At the end `ps` must 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pathlib
 import shlex
-import shutil
 import sys
 import tempfile
 import time
 
 import reload_latency as rl  # noqa: E402  (shared helpers)
 from reload_latency import (ANALYTICS, CODELOC, DAGSTER_PYTHON, BenchError,  # noqa: E402
-                            Connection, leftovers, log, summary)
+                            Connection, log, summary)
 
 SECTION = "## Warm interpreters"
 MEMORY_PREFIX = "codeloc-bench-warm-"
@@ -128,19 +126,7 @@ def write_workspace(workdir: pathlib.Path, n: int, cold: bool) -> None:
     """n python_file locations, each a one-asset defs.py in its own folder, all on DAGSTER_PYTHON."""
     lines = ["load_from:"]
     for name in location_names(n):
-        folder = workdir / "locs" / name
-        folder.mkdir(parents=True)
-        (folder / "defs.py").write_text(
-            "import dagster as dg\n\n\n"
-            "@dg.asset\n"
-            f"def {name}_asset() -> None:\n"
-            "    pass\n\n\n"
-            f"defs = dg.Definitions(assets=[{name}_asset])\n")
-        lines += ["  - python_file:",
-                  f"      relative_path: locs/{name}/defs.py",
-                  f"      location_name: {name}",
-                  f"      working_directory: locs/{name}",
-                  f"      executable_path: {json.dumps(str(DAGSTER_PYTHON))}"]
+        lines += rl.python_file_location(workdir, name, DAGSTER_PYTHON)
         if cold:
             lines.append("      warm: false")
     (workdir / "workspace.yaml").write_text("\n".join(lines) + "\n")
@@ -295,16 +281,7 @@ def run_memory(mode: str, args, markers: list[str], pids: set[int]) -> dict:
         ok = True
         return result
     finally:
-        try:
-            daemon.stop()
-        finally:
-            pids |= daemon.started_pids()
-            if not ok:
-                log(f"--- {daemon.log_path} (last lines) ---")
-                log("\n".join(daemon.log_text().splitlines()[-40:]))
-                log(f"(kept {workdir})")
-            elif not args.keep:
-                shutil.rmtree(workdir, ignore_errors=True)
+        rl.stop_daemon(daemon, pids, ok, args.keep)
 
 
 # Report ----------------------------------------------------------------------------------------
@@ -436,8 +413,8 @@ def main() -> int:
               "save_mode": args.save_mode, "saves": None, "memory": None}
     markers: list[str] = []
     pids: set[int] = set()
-    status = 0
-    try:
+    # Ours: a recorded pid, one in its session or group, or one naming one of our folders.
+    with rl.Measuring(pids, lambda: markers or [MEMORY_PREFIX]) as outcome:
         if args.only in (None, "saves"):
             cold = run_saves("cold", args, markers, pids)
             warm = run_saves("warm", args, markers, pids)
@@ -453,23 +430,7 @@ def main() -> int:
                                 "pss_ratio": cold["memory"]["pss_kib"] / total_warm,
                                 "restart_ratio": cold["restart"]["all_s"]
                                 / warm["restart"]["all_s"]}
-    except BenchError as e:
-        log(f"FAILED: {e}")
-        status = 1
-    finally:
-        # Ours: a recorded pid, one in its session or group, or one naming one of our folders.
-        left = sorted({line for marker in markers or [MEMORY_PREFIX]
-                       for line in leftovers(pids, marker)})
-        if left:
-            log("processes left behind:\n  " + "\n  ".join(left))
-            status = 1
-        else:
-            log(f"ps: none of the {len(pids)} processes started is left")
-    if status:
-        return status
-
-    rl.publish(result, markdown(result), args)
-    return 0
+    return outcome.end(result, markdown, args)
 
 
 if __name__ == "__main__":
