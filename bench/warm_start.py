@@ -79,7 +79,7 @@ def listed(daemon: rl.Daemon, control: Connection) -> dict[str, dict]:
 
 def check_mode(entry: dict, expected: str, what: str) -> None:
     if "start_mode" not in entry:
-        raise BenchError(f"locations.list has no start_mode: this codeloc has no warm interpreters")
+        raise BenchError("locations.list has no start_mode: this codeloc has no warm interpreters")
     if entry["start_mode"] != expected:
         raise BenchError(f"{what}: {entry['name']} (pid {entry.get('pid')}) started "
                          f"{entry['start_mode']}, not {expected} (cold_reason: "
@@ -213,8 +213,8 @@ def restart_all(daemon: rl.Daemon, events: Connection, control: Connection, name
 
 def run_memory(mode: str, args, markers: list[str], pids: set[int]) -> dict:
     """n locations in one daemon. Cold (`warm: false`): the start, the memory, a restart of all.
-    Warm: the start (cold: the fork server is starting), the fork server ready, a restart of all
-    (forks), the memory."""
+    Warm: the start (each waits for the fork server's warm-up, then forks), the fork server
+    ready, a restart of all (forks), the memory."""
     n = args.locations
     names = location_names(n)
     # n interpreters importing dagster at once on 2 busy cores take minutes, not --timeout.
@@ -259,6 +259,8 @@ def run_memory(mode: str, args, markers: list[str], pids: set[int]) -> dict:
             for entry in entries.values():
                 check_mode(entry, "cold", "restart")
         else:
+            for entry in entries.values():
+                check_mode(entry, "warm", "start")
             server = wait_fork_server(daemon, control, slow)
             log(f"  fork server ready: pid {server['pid']}")
             result["restart"], entries = restart_all(daemon, events, control, names,
@@ -346,7 +348,8 @@ def markdown(result: dict) -> str:
                   f"| {mib(warm['memory']['rss_kib'])} |",
                   f"| RSS, the fork server | - | {mib(fs['rss_kib'])} |",
                   f"| daemon start to all {n} LOADED | {seconds(cold['start_s'])} "
-                  f"| {seconds(warm['start_s'])} (started cold: the fork server was starting) |",
+                  f"| {seconds(warm['start_s'])} (each start waited for the fork server's "
+                  "warm-up, then forked) |",
                   f"| `location.restart` of all {n}: to all LOADED | "
                   f"{seconds(cold['restart']['all_s'])} (cold) | "
                   f"{seconds(warm['restart']['all_s'])} (warm) |",

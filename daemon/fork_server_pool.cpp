@@ -198,6 +198,10 @@ LaunchResult ForkServerPool::launch(const LaunchSpec& spec) {
   std::string python = warm_interpreter(spec);
   if (python.empty()) return cold_.launch(spec);
   if (stopping_) return cold(spec, "the daemon is stopping");
+  // Before server_for: a location that cannot be forked starts no fork server.
+  if (std::string name = startup_variable_difference(spec.env, server_env_); !name.empty()) {
+    return cold(spec, "the location's " + name + " differs from the warm interpreter's");
+  }
   Server& server = server_for(python);
   switch (server.state) {
     case State::kStarting:
@@ -214,9 +218,6 @@ LaunchResult ForkServerPool::launch(const LaunchSpec& spec) {
       recycle(server, server.site_packages[i] + " changed");
       return cold(spec, "the fork server is being recycled: its environment changed");
     }
-  }
-  if (std::string name = startup_variable_difference(spec.env, server_env_); !name.empty()) {
-    return cold(spec, "the location's " + name + " differs from the warm interpreter's");
   }
   std::string error;
   bool unsafe = false;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace codeloc::daemon {
 namespace {
@@ -35,7 +36,11 @@ class RecordingLauncher final : public ProcessLauncher {
 LaunchSpec python_location(bool warm) {
   LaunchSpec spec;
   spec.argv = {"/bin/sh", "/opt/codeloc_server", "--location", "a", "--module", "m"};
-  spec.env = {"PATH=/usr/bin:/bin", "CODELOC_LOCATION=a"};
+  // The test's own environment, as a location inheriting it has: its start-up variables
+  // (PYTHON*, LD_*) are then the fork server's.
+  for (char** entry = environ; entry && *entry; ++entry)
+    spec.env.emplace_back(*entry);
+  spec.env.push_back("CODELOC_LOCATION=a");
   spec.warm = warm;
   return spec;
 }
@@ -67,6 +72,18 @@ TEST(StartupVariables, OnlyThoseTheInterpreterReadsAtStartCount) {
   EXPECT_EQ(startup_variable_difference({"LD_LIBRARY_PATH=/y"}, server), "LD_LIBRARY_PATH");
   EXPECT_EQ(startup_variable_difference({}, server), "LD_LIBRARY_PATH")
       << "a variable the server has and the location lacks differs too";
+}
+
+TEST_F(PoolTest, ALocationWhoseStartupVariablesDifferStartsColdWithoutAForkServer) {
+  ForkServerPool pool(io, cold, options);
+  LaunchSpec spec = python_location(true);
+  spec.env.push_back("PYTHONOPTIMIZE=2");
+  LaunchResult result = pool.launch(spec);
+  EXPECT_FALSE(result.warm);
+  EXPECT_EQ(result.cold_reason,
+            "the location's PYTHONOPTIMIZE differs from the warm interpreter's");
+  EXPECT_TRUE(cold.servers.empty());
+  EXPECT_TRUE(pool.info().empty());
 }
 
 TEST_F(PoolTest, ColdSpecsGoStraightToTheColdLauncher) {
