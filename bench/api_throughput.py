@@ -379,13 +379,12 @@ def main() -> int:
     if args.duration <= 0 or not sizes or not args.clients or min(args.clients) < 1:
         parser.error("--duration, --sizes and --clients need positive values")
 
-    missing = [str(p) for p in (args.codeloc, TEST_SERVER, LOAD_TOOL) if not p.exists()]
-    if missing:
-        log("missing: " + ", ".join(missing) + " (configure with -DCODELOC_BENCH=ON, then "
-            "`ninja -C build codeloc codeloc_test_server codeloc_api_load`)")
+    if rl.report_missing([args.codeloc, TEST_SERVER, LOAD_TOOL], "configure with "
+                         "-DCODELOC_BENCH=ON, then `ninja -C build codeloc codeloc_test_server "
+                         "codeloc_api_load`"):
         return 2
 
-    command = shlex.join(["python3", os.path.relpath(sys.argv[0], os.getcwd()), *sys.argv[1:]])
+    command = rl.command_line()
     result = {"command": command, "machine": machine(), "duration": args.duration, "sizes": [],
               "rss": None, "codeloc": str(args.codeloc)}
     pids: set[int] = set()

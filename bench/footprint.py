@@ -21,7 +21,6 @@ import json
 import os
 import pathlib
 import re
-import shlex
 import shutil
 import signal
 import subprocess
@@ -718,13 +717,11 @@ def main() -> int:
         needed.append(TEST_SERVER)
     if args.scenario in ("all", "python"):
         needed.append(DAGSTER_PYTHON)
-    missing = [str(p) for p in needed if not p.exists()]
-    if missing:
-        log("missing: " + ", ".join(missing) + " (build with `ninja -C build codeloc "
-            "codeloc_test_server`; the venv comes from scripts/python-envs.sh)")
+    if rl.report_missing(needed, "build with `ninja -C build codeloc codeloc_test_server`; the "
+                         "venv comes from scripts/python-envs.sh"):
         return 2
 
-    command = shlex.join(["python3", os.path.relpath(sys.argv[0], os.getcwd()), *sys.argv[1:]])
+    command = rl.command_line()
     result = {"command": command, "machine": machine(), "idle_seconds": args.idle_seconds,
               "runs": args.runs, "rows": [], "skipped": skipped, "python_note": None}
     pids: set[int] = set()

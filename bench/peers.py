@@ -802,15 +802,12 @@ def main() -> int:
     needed = [CODELOC, PM2_BIN, NODEMON]
     if args.scenario in ("all", "dagster"):
         needed += [DAGSTER_PYTHON, rl.ANALYTICS / "analytics" / "definitions.py"]
-    missing = [str(p) for p in needed if not p.exists()]
-    if not shutil.which("supervisord"):
-        missing.append("supervisord")
-    if missing:
-        log("missing: " + ", ".join(missing) + " (run `bash bench/install-peers.sh`; build codeloc "
-            "with `ninja -C build codeloc`; the venv comes from scripts/python-envs.sh)")
+    if rl.report_missing(needed, "run `bash bench/install-peers.sh`; build codeloc with "
+                         "`ninja -C build codeloc`; the venv comes from scripts/python-envs.sh",
+                         also=[] if shutil.which("supervisord") else ["supervisord"]):
         return 2
 
-    command = shlex.join(["python3", os.path.relpath(sys.argv[0], os.getcwd()), *sys.argv[1:]])
+    command = rl.command_line()
     result = {"command": command, "machine": rl.machine(), "versions": versions(), "scenarios": {},
               "load_before": os.getloadavg()}
     pids: set[int] = set()

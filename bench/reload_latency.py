@@ -243,6 +243,20 @@ def leftovers(pids: set[int], marker: str) -> list[str]:
     return found
 
 
+def command_line() -> str:
+    """How this script was run, as the report quotes it: `python3 bench/NAME.py ARGS`."""
+    return shlex.join(["python3", os.path.relpath(sys.argv[0], os.getcwd()), *sys.argv[1:]])
+
+
+def report_missing(paths: list, how: str, also: list[str] | None = None) -> bool:
+    """Logs the `paths` that do not exist (and the names in `also`) with `how` to make them.
+    True when something is missing: the script then exits with status 2."""
+    missing = [str(p) for p in paths if not p.exists()] + (also or [])
+    if missing:
+        log("missing: " + ", ".join(missing) + f" ({how})")
+    return bool(missing)
+
+
 def check_leftovers(pids: set[int], markers: str | list[str]) -> bool:
     """Logs the `ps` lines of our processes still alive (see leftovers(), once per marker), or
     that none of the `pids` started is left. True if some are left: the run fails. One marker
@@ -696,13 +710,11 @@ def main() -> int:
         needed.append(TEST_SERVER)
     if args.scenario in ("all", "dagster"):
         needed += [DAGSTER_PYTHON, ANALYTICS / "analytics" / "definitions.py"]
-    missing = [str(p) for p in needed if not p.exists()]
-    if missing:
-        log("missing: " + ", ".join(missing) + " (build with `ninja -C build codeloc "
-            "codeloc_test_server`; the venv comes from scripts/python-envs.sh)")
+    if report_missing(needed, "build with `ninja -C build codeloc codeloc_test_server`; the "
+                      "venv comes from scripts/python-envs.sh"):
         return 2
 
-    command = shlex.join(["python3", os.path.relpath(sys.argv[0], os.getcwd()), *sys.argv[1:]])
+    command = command_line()
     result = {"command": command, "machine": machine(), "debounce": args.watch_debounce,
               "save_mode": args.save_mode, "scenarios": [], "python": None}
     markers: list[str] = []

@@ -1021,7 +1021,7 @@ def main() -> int:
                  locations=args.locations, crashers=args.locations // 4, clients=args.clients,
                  subscribers=args.subscribers, sample_interval=args.sample_interval,
                  rss_tolerance_mib=args.rss_tolerance, timeout=args.timeout, keep=args.keep)
-    command = shlex.join(["python3", os.path.relpath(sys.argv[0], os.getcwd()), *sys.argv[1:]])
+    command = rl.command_line()
     try:
         report = run(cfg)
     except SoakError as e:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
-import shlex
 import sys
 import tempfile
 import time
@@ -405,13 +404,11 @@ def main() -> int:
         parser.error("--saves and --locations must be at least 1")
 
     needed = [CODELOC, DAGSTER_PYTHON, ANALYTICS / "analytics" / "definitions.py"]
-    missing = [str(p) for p in needed if not p.exists()]
-    if missing:
-        log("missing: " + ", ".join(missing) + " (build with `ninja -C build codeloc`; the venv "
-            "comes from scripts/python-envs.sh)")
+    if rl.report_missing(needed, "build with `ninja -C build codeloc`; the venv comes from "
+                         "scripts/python-envs.sh"):
         return 2
 
-    command = shlex.join(["python3", os.path.relpath(sys.argv[0], os.getcwd()), *sys.argv[1:]])
+    command = rl.command_line()
     result = {"command": command, "machine": rl.machine(), "debounce": args.watch_debounce,
               "save_mode": args.save_mode, "saves": None, "memory": None}
     markers: list[str] = []
