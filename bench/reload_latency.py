@@ -651,7 +651,10 @@ def markdown(result: dict) -> str:
               f"- command: `{result['command']}`",
               "- event median: save to the `event.definitions` notification; the rest of the "
               "latency is one `location.definitions` call. Reload-only: `event.reloaded` "
-              "`duration_ms`, the new child's start to its definitions, inside the daemon."]
+              "`duration_ms`, the new child's start to its definitions, inside the daemon.",
+              "- the Dagster location runs with codeloc's defaults: since issue 9 its new code "
+              "server is forked from a warm interpreter that has imported dagster (docs/warm.md); "
+              "bench/warm_start.py measures it against cold starts (section Warm interpreters)."]
     return "\n".join(lines + notes) + "\n"
 
 
