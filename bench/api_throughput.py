@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pathlib
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -34,7 +32,7 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import reload_latency as rl  # noqa: E402  (shared helpers)
 from reload_latency import (BUILD, CODELOC, TEST_SERVER, BenchError, Connection,  # noqa: E402
-                            log, machine, percentile, pid_alive)
+                            log, machine, percentile)
 
 LOAD_TOOL = BUILD / "codeloc_api_load"
 
@@ -144,24 +142,8 @@ class Daemon:
         return len(line) - (at + len(key)) - 2  # the answer ends with "}}": result, response
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                log(f"  the daemon (pid {self.proc.pid}) ignored SIGTERM for 10 s: SIGKILL")
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
-        for pid in sorted(self.child_pids):
-            if pid_alive(pid):
-                log(f"  code server pid {pid} outlived the daemon: SIGKILL")
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        if self.proc is not None:
+            rl.stop_codeloc(self.proc, self.log_file, self.child_pids)
 
     def cleanup(self, failed: bool) -> None:
         if failed:

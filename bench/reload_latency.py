@@ -136,6 +136,27 @@ def pid_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def stop_codeloc(proc: subprocess.Popen, log_file, child_pids: set[int]) -> None:
+    """Stops a daemon a benchmark started: SIGTERM, wait up to 10 s, then SIGKILL; closes its log;
+    then kills by pid any code server it reported (`child_pids`) that is still alive."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            log(f"  the daemon (pid {proc.pid}) ignored SIGTERM for 10 s: SIGKILL")
+            proc.kill()
+            proc.wait()
+    log_file.close()
+    for pid in sorted(child_pids):
+        if pid_alive(pid):
+            log(f"  code server pid {pid} outlived the daemon: SIGKILL")
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 class Daemon:
     """`codeloc serve --watch` on a private socket in its own temporary folder."""
 
@@ -201,24 +222,8 @@ class Daemon:
     def stop(self) -> None:
         """SIGTERM, wait up to 10 s, then SIGKILL; then any code server the daemon reported that
         is still alive is killed by its pid."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                log(f"  the daemon (pid {self.proc.pid}) ignored SIGTERM for 10 s: SIGKILL")
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
-        for pid in sorted(self.child_pids):
-            if pid_alive(pid):
-                log(f"  code server pid {pid} outlived the daemon: SIGKILL")
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        if self.proc is not None:
+            stop_codeloc(self.proc, self.log_file, self.child_pids)
 
     def started_pids(self) -> set[int]:
         return ({self.proc.pid} if self.proc else set()) | self.child_pids
