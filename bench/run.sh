@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Every benchmark in one command: codeloc and its peers (supervisord, PM2, nodemon, Dagster's own
-# code server) measured in the same run on this machine, each section of bench/RESULTS.md
-# rewritten with its table, the machine and the command (bench/README.md has each method).
+# code server, `dagster dev`) measured in the same run on this machine, each section of
+# bench/RESULTS.md rewritten with its table, the machine and the command (bench/README.md has each
+# method).
 #
 #   bench/run.sh            everything but the 10-minute soak (about 38 minutes on 2 cores)
 #   bench/run.sh --soak     the soak too
-#   BENCH_ONLY="peers api"  only these of: peers footprint api reload warm micro soak
+#   BENCH_ONLY="peers api"  only these of: peers footprint api reload warm ui micro soak
 #
 # Run it on a quiet machine: other work on the cores shows up in every figure.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-only=${BENCH_ONLY:-"peers footprint api reload warm micro"}
+only=${BENCH_ONLY:-"peers footprint api reload warm ui micro"}
 [ "${1:-}" = "--soak" ] && only="$only soak"
 results=bench/RESULTS.md
 python=python3
@@ -32,6 +33,7 @@ for what in $only; do
     api) $python bench/api_throughput.py --write "$results" ;;
     reload) $python bench/reload_latency.py --saves 20 --write "$results" ;;
     warm) $python bench/warm_start.py --saves 20 --locations 20 --write "$results" ;;
+    ui) $python bench/dagster_ui.py --saves 20 --locations 2,20 --write "$results" ;;
     micro) $python bench/micro_results.py --write "$results" ;;
     soak) $python bench/soak.py --minutes 10 --write "$results" ;;
     *) echo "bench/run.sh: unknown benchmark '$what'" >&2; exit 2 ;;
