@@ -92,6 +92,9 @@ class ForkServer:
             found = scan.loadable_targets(module)
             repository = loader.to_repository(found[0].target_definition, target)
             snapshot.encode(snapshot.build(repository, "codeloc-warm-up"))
+            from . import dagster_grpc
+
+            dagster_grpc.preload()  # the gRPC server's modules too (imports only: no threads)
         except BaseException as error:
             if isinstance(error, KeyboardInterrupt):
                 raise

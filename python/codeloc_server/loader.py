@@ -72,7 +72,8 @@ def _begin_definitions_load() -> None:
 
 def import_python_file(path: str) -> ModuleType:
     """Imports the file as a module named after it; an already imported copy of the same file is
-    reused. Raises FileNotFoundError for a missing file, as Dagster's ``os.stat`` does."""
+    reused, and a file that raised is taken off ``sys.modules``. Raises FileNotFoundError for a
+    missing file, as Dagster's ``os.stat`` does."""
     os.stat(path)
     module_name = os.path.splitext(os.path.basename(path))[0]
     existing = sys.modules.get(module_name)
@@ -84,7 +85,14 @@ def import_python_file(path: str) -> ModuleType:
         raise ImportError(f"Can not import module {module_name} from path {path}, unable to load spec.")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        # As a failed import does: a later import (Dagster's gRPC server's, dagster_grpc.py) must
+        # run the file again and meet the same error, not find a half-made module.
+        if sys.modules.get(spec.name) is module:
+            del sys.modules[spec.name]
+        raise
     return module
 
 

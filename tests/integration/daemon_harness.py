@@ -11,9 +11,11 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from typing import Callable, Iterable
 
@@ -130,13 +132,16 @@ class Daemon:
         self.env = dict(os.environ, **(env or {}))
         self.proc: subprocess.Popen | None = None
         self.known_pids: set[int] = set()
+        # The daemon's state_dir (Dagster's sockets live there): short, so that socket paths under
+        # it fit in sun_path whatever the test's name; removed at cleanup.
+        self.state_dir = pathlib.Path(tempfile.mkdtemp(prefix="codeloc-state-"))
 
     # Lifecycle ---------------------------------------------------------------------------------
     def start(self) -> "Daemon":
         self.log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [str(self.binary), "serve", "-w", str(self.workspace), "--socket", str(self.socket),
-             *self.extra_args],
+             *self._state_dir_args(), *self.extra_args],
             cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=self.log_file,
             stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
         OWNED_PIDS.add(self.proc.pid)
@@ -145,6 +150,12 @@ class Daemon:
         if self.proc.poll() is not None:
             raise AssertionError(f"the daemon exited with {self.proc.returncode}:\n{self.log()}")
         return self
+
+    def _state_dir_args(self) -> list[str]:
+        """--state-dir, unless the test passes its own (flag or environment)."""
+        if any(a.startswith("--state-dir") for a in self.extra_args) or "CODELOC_STATE_DIR" in self.env:
+            return []
+        return ["--state-dir", str(self.state_dir)]
 
     def answers(self) -> bool:
         """True once this daemon (not a stale socket, not another daemon) answers daemon.info."""
@@ -176,6 +187,7 @@ class Daemon:
                     pass
         if hasattr(self, "log_file"):
             self.log_file.close()
+        shutil.rmtree(self.state_dir, ignore_errors=True)
         reap_orphans()
         self.check_no_sanitizer_report()
 
