@@ -43,14 +43,6 @@ def need_dagster():
             pytest.skip(f"{path} is missing: run scripts/python-envs.sh")
 
 
-@pytest.fixture(autouse=True)
-def need_dagster_grpc(codeloc_bin):
-    # TEMPORARY, while issue 15 is being built: removed once `codeloc dagster-workspace` lands.
-    done = subprocess.run([str(codeloc_bin), "--help"], capture_output=True, text=True)
-    if "dagster-workspace" not in done.stdout:
-        pytest.skip("this build/codeloc has no `codeloc dagster-workspace` (issue 15 not landed)")
-
-
 # The code of a location ------------------------------------------------------------------------
 def defs_source(io: pathlib.Path, assets: tuple[str, ...] = (), sensor: bool = False,
                 broken: bool = False) -> str:
@@ -354,14 +346,17 @@ def test_the_webserver_lists_both_locations_with_codelocs_asset_keys(ui, tmp_pat
         n in locs and locs[n].loaded for n in ("one", "two")) else None,
         "both locations LOADED in GraphQL")
     assert set(locations) == {"one", "two"}
-    nodes = client.asset_nodes()
     for p in (one, two):
         theirs = ui.codeloc_assets(p.name)
         assert locations[p.name].assets == theirs
-        assert nodes[p.name] == theirs
         assert locations[p.name].repositories == [gql.REPOSITORY]
         assert locations[p.name].jobs >= {"wait_job"}
     assert "only_in_two" in locations["two"].assets and "only_in_two" not in locations["one"].assets
+    # The asset graph (top-level assetNodes) has one node per key: a key both locations define
+    # shows under one of them.
+    nodes = client.asset_nodes()
+    assert set(nodes) <= {"one", "two"} and nodes["two"] >= {"only_in_two"}
+    assert set().union(*nodes.values()) == ui.codeloc_assets("one") | ui.codeloc_assets("two")
     ui.finish()
 
 
@@ -517,7 +512,13 @@ def test_a_grpc_server_entry_is_a_read_only_location(ui, tmp_path):
         ui.start_codeloc(p.entry() + f"  - grpc_server:\n      socket: {grpc_socket}\n"
                                      f"      location_name: ext\n")
         ui.wait_loaded(p.name)
-        loc = ui.d.wait_state("ext", "LOADED", SLOW)
+        loc = ui.d.wait_state("ext", None, SLOW,
+                              where=lambda l: l["state"] in ("LOADED", "LOAD_ERROR"))
+        if "which codeloc does not serve" in ((loc.get("error") or {}).get("message") or ""):
+            # TEMPORARY, while issue 15 is being built: removed once grpc_server: entries land.
+            pytest.skip("grpc_server: entries as read-only locations have not landed: "
+                        f"{loc['error']['message']}")
+        assert loc["state"] == "LOADED", loc
         assert loc["kind"] == "grpc_server", loc
         assert loc["dagster_grpc"]["socket"] == str(grpc_socket), loc
 
