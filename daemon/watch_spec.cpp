@@ -49,6 +49,7 @@ WatchSpec watch_spec_for(const workspace::LocationSpec& spec,
                          const std::vector<std::filesystem::path>& workspace_files,
                          std::chrono::milliseconds debounce,
                          std::chrono::milliseconds poll_interval) {
+  // Nothing to watch: the attach process reloads the location when the server's id changes.
   if (spec.kind == LocationKind::kGrpcServer) return {{}, WatchFilter(), debounce, poll_interval};
   std::vector<WatchRoot> candidates;
   bool has_working_directory =

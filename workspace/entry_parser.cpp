@@ -44,7 +44,9 @@ std::vector<std::string_view> allowed_keys(LocationKind kind) {
   std::vector<std::string_view> keys;
   switch (kind) {
     case LocationKind::kGrpcServer:
-      return {"host", "port", "socket", "location_name", "ssl", "additional_metadata"};
+      keys = {"host", "port", "socket", "location_name", "ssl", "additional_metadata"};
+      keys.push_back("executable_path");  // the attach process's interpreter
+      break;
     case LocationKind::kCodeServer:
       return {"socket", "host", "port", "location_name"};
     case LocationKind::kCommand:
@@ -65,10 +67,17 @@ std::vector<std::string_view> allowed_keys(LocationKind kind) {
 // Keys that would be plausible on this kind but are refused, with the reason.
 std::map<std::string_view, std::string> rejected_keys(LocationKind kind) {
   std::map<std::string_view, std::string> rejected;
-  if (kind == LocationKind::kGrpcServer || kind == LocationKind::kCodeServer) {
+  if (kind == LocationKind::kCodeServer) {
     for (std::string_view key : kExtensionKeys) {
       rejected.emplace(key, "codeloc does not start this location's process");
     }
+  } else if (kind == LocationKind::kGrpcServer) {
+    // codeloc starts only a small attach process here; the server itself is someone else's.
+    const std::string files =
+        "there are no files to watch: the location reloads when the server's id changes";
+    rejected.emplace("watch", files);
+    rejected.emplace("ignore", files);
+    rejected.emplace("warm", "the attach process is not forked from a warm interpreter");
   } else if (kind == LocationKind::kAutoloadDefsModule) {
     rejected.emplace("attribute",
                      "Dagster loads every definition in the module, it has no attribute");
@@ -233,13 +242,27 @@ void EntryParser::parse_grpc_server(const YAML::Node& body, LocationSpec* spec) 
   fields.check_keys(allowed_keys(spec->kind), rejected_keys(spec->kind));
   bool endpoint_ok = parse_endpoint(fields, spec);
   spec->ssl = fields.boolean("ssl").value_or(false);
+  if (spec->ssl) {
+    fields.error("ssl",
+                 "TLS is not supported yet: codeloc attaches to grpc_server locations "
+                 "without it (remove 'ssl', or serve the code with a python_file or "
+                 "python_module entry)");
+  }
   if (auto metadata = fields.string_map("additional_metadata"))
     spec->additional_metadata = *metadata;
+  auto executable = fields.string("executable_path");
+  if (executable && !executable->empty()) {
+    spec->executable_path = expand_executable(fields, *executable);
+  }
   parse_location_name(fields, false, spec);
+  parse_extension_fields(fields, folder_, spec);
   if (spec->name.empty() && endpoint_ok) {
     spec->name =
         "grpc:" + spec->host + ":" + (spec->socket ? *spec->socket : std::to_string(*spec->port));
   }
+  // The attach process connects from the daemon's cwd: anchor the socket to the file (the
+  // default name keeps it as written, as Dagster's does).
+  if (spec->socket) spec->socket = resolve(*spec->socket).string();
 }
 
 void EntryParser::parse_code_server(const YAML::Node& body, LocationSpec* spec) {

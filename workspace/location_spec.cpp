@@ -45,7 +45,8 @@ const char* restart_policy_name(RestartPolicy policy) {
 }
 
 bool LocationSpec::starts_process() const {
-  return is_python_kind(kind) || kind == LocationKind::kCommand;
+  return is_python_kind(kind) || kind == LocationKind::kCommand ||
+         kind == LocationKind::kGrpcServer;
 }
 
 const LocationSpec* Workspace::find(const std::string& name) const {

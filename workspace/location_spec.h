@@ -28,7 +28,7 @@ enum class LocationKind {
   kPythonModule,        // python_module
   kPythonPackage,       // python_package
   kAutoloadDefsModule,  // autoload_defs_module
-  kGrpcServer,          // grpc_server (Dagster's gRPC; parsed, never served by codeloc)
+  kGrpcServer,          // grpc_server (attach to someone else's Dagster gRPC server)
   kCommand,             // command (codeloc extension: any executable speaking the protocol)
   kCodeServer,          // code_server (codeloc extension: attach to a running code server)
 };
@@ -64,13 +64,14 @@ struct LocationSpec {
   std::optional<std::string> attribute;
   // Absolute. Python kinds and command: the child's cwd (default: the yaml file's folder).
   std::filesystem::path working_directory;
-  // The interpreter, '~' expanded; unset means the daemon's default ("python3" on PATH).
+  // The interpreter, '~' expanded; unset means the daemon's default ("python3" on PATH). For
+  // grpc_server, the one that runs the attach process (it needs dagster, not the server's code).
   std::optional<std::string> executable_path;
 
   // command: the argv, never run through a shell.
   std::vector<std::string> argv;
 
-  // grpc_server and code_server: exactly one of port / socket.
+  // grpc_server and code_server: exactly one of port / socket (absolute).
   std::string host;  // default "localhost"
   std::optional<int> port;
   std::optional<std::string> socket;
@@ -85,7 +86,8 @@ struct LocationSpec {
   std::vector<std::string> ignore;  // globs skipped by the watcher, beside the defaults
   RestartSpec restart;
 
-  // True for the kinds for which codeloc starts a child process.
+  // True for the kinds for which codeloc starts a child process: grpc_server's is the attach
+  // process (python/codeloc_server/attach.py) that serves the server's definitions.
   bool starts_process() const;
 
   bool operator==(const LocationSpec&) const = default;

@@ -35,15 +35,19 @@ std::string join_keys(const std::map<std::string, std::string>& map) {
 
 Row row_for(const LocationSpec& location) {
   bool process = location.starts_process();
+  // grpc_server's child is codeloc's attach process: an interpreter, and no working directory.
+  bool cwd = process && !location.working_directory.empty();
   std::string interpreter = "-";
-  if (is_python_kind(location.kind)) interpreter = location.executable_path.value_or("(default)");
+  if (is_python_kind(location.kind) || location.kind == LocationKind::kGrpcServer) {
+    interpreter = location.executable_path.value_or("(default)");
+  }
   std::string env = join_keys(location.env);
   if (!location.inherit_env) env += env.empty() ? "(inherit_env: false)" : " (inherit_env: false)";
   if (env.empty()) env = "-";
   return {location.name,
           kind_name(location.kind),
           describe_target(location),
-          process ? location.working_directory.string() : "-",
+          cwd ? location.working_directory.string() : "-",
           interpreter,
           process ? env : "-"};
 }
@@ -66,7 +70,9 @@ nlohmann::ordered_json keys_of(const std::map<std::string, std::string>& map) {
 
 nlohmann::ordered_json location_to_json(const LocationSpec& location) {
   bool python = is_python_kind(location.kind);
-  bool process = location.starts_process();
+  bool cwd = location.starts_process() && !location.working_directory.empty();
+  bool endpoint =
+      location.kind == LocationKind::kGrpcServer || location.kind == LocationKind::kCodeServer;
   const RestartSpec& restart = location.restart;
   return {
       {"name", location.name},
@@ -78,11 +84,11 @@ nlohmann::ordered_json location_to_json(const LocationSpec& location) {
       {"target",
        python ? nlohmann::ordered_json(location.target) : nlohmann::ordered_json(nullptr)},
       {"attribute", optional_value(location.attribute)},
-      {"working_directory", process ? nlohmann::ordered_json(location.working_directory.string())
-                                    : nlohmann::ordered_json(nullptr)},
+      {"working_directory", cwd ? nlohmann::ordered_json(location.working_directory.string())
+                                : nlohmann::ordered_json(nullptr)},
       {"executable_path", optional_value(location.executable_path)},
       {"argv", location.argv},
-      {"host", process ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(location.host)},
+      {"host", endpoint ? nlohmann::ordered_json(location.host) : nlohmann::ordered_json(nullptr)},
       {"port", optional_value(location.port)},
       {"socket", optional_value(location.socket)},
       {"ssl", location.ssl},

@@ -82,8 +82,13 @@ TEST(ExtensionFields, BooleansFollowYaml11LikeDagstersLoader) {
                           text + "}\n");
     EXPECT_FALSE(spec.inherit_env) << text;
   }
-  EXPECT_TRUE(parse_one("load_from:\n  - grpc_server: {port: 1, ssl: yes}\n").ssl);
-  EXPECT_TRUE(parse_one("load_from:\n  - grpc_server: {port: 1, ssl: ON}\n").ssl);
+  for (const char* text : {"true", "True", "yes", "YES", "on", "On"}) {
+    auto spec = parse_one(std::string("load_from:\n  - python_module: {module_name: m, "
+                                      "inherit_env: ") +
+                          text + "}\n");
+    EXPECT_TRUE(spec.inherit_env) << text;
+  }
+  EXPECT_FALSE(parse_one("load_from:\n  - grpc_server: {port: 1, ssl: OFF}\n").ssl);
 }
 
 TEST(ExtensionFields, ReportsBadValuesAtTheirPosition) {
@@ -138,22 +143,54 @@ TEST(ExtensionFields, BackoffErrors) {
                     "initial, max and reset_after, got '5s'"}));
 }
 
-TEST(ExtensionFields, ServersRejectProcessKeys) {
+TEST(ExtensionFields, CodeServerRejectsProcessKeys) {
   EXPECT_EQ(parse_errors(R"(load_from:
+  - code_server:
+      socket: /run/cs.sock
+      env: {A: b}
+      watch: [src]
+)"),
+            (Errors{"workspace.yaml:4:7: key 'env' is not allowed in code_server: codeloc does "
+                    "not start this location's process",
+                    "workspace.yaml:5:7: key 'watch' is not allowed in code_server: codeloc does "
+                    "not start this location's process"}));
+}
+
+TEST(ExtensionFields, GrpcServerTakesTheAttachProcessKeys) {
+  LocationSpec spec = parse_one(R"(load_from:
   - grpc_server:
       port: 4000
       env: {A: b}
+      inherit_env: false
       restart: always
-  - code_server:
-      socket: /run/cs.sock
+      backoff: {initial: 1s, max: 5s}
+      startup_timeout: 2m
+      stop_timeout: 3s
+      stop_signal: SIGINT
+)");
+  EXPECT_EQ(spec.env, (std::map<std::string, std::string>{{"A", "b"}}));
+  EXPECT_FALSE(spec.inherit_env);
+  EXPECT_EQ(spec.restart.policy, RestartPolicy::kAlways);
+  EXPECT_EQ(spec.restart.backoff_max, std::chrono::seconds(5));
+  EXPECT_EQ(spec.restart.startup_timeout, std::chrono::minutes(2));
+  EXPECT_EQ(spec.restart.stop_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(spec.restart.stop_signal, SIGINT);
+}
+
+TEST(ExtensionFields, GrpcServerRejectsWatchIgnoreAndWarm) {
+  EXPECT_EQ(parse_errors(R"(load_from:
+  - grpc_server:
+      port: 4000
       watch: [src]
+      ignore: ["*.tmp"]
+      warm: true
 )"),
-            (Errors{"workspace.yaml:4:7: key 'env' is not allowed in grpc_server: codeloc does not "
-                    "start this location's process",
-                    "workspace.yaml:5:7: key 'restart' is not allowed in grpc_server: codeloc "
-                    "does not start this location's process",
-                    "workspace.yaml:8:7: key 'watch' is not allowed in code_server: codeloc does "
-                    "not start this location's process"}));
+            (Errors{"workspace.yaml:4:7: key 'watch' is not allowed in grpc_server: there are no "
+                    "files to watch: the location reloads when the server's id changes",
+                    "workspace.yaml:5:7: key 'ignore' is not allowed in grpc_server: there are no "
+                    "files to watch: the location reloads when the server's id changes",
+                    "workspace.yaml:6:7: key 'warm' is not allowed in grpc_server: the attach "
+                    "process is not forked from a warm interpreter"}));
 }
 
 }  // namespace

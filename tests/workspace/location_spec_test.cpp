@@ -10,18 +10,16 @@ TEST(SourcePos, FormatsFileLineColumn) {
   EXPECT_EQ((SourcePos{"workspace.yaml", 0, 0}).str(), "workspace.yaml");
 }
 
-TEST(LocationSpec, OnlyPythonKindsAndCommandStartProcesses) {
+TEST(LocationSpec, EveryKindButCodeServerStartsAProcess) {
   LocationSpec spec;
   for (auto kind :
        {LocationKind::kPythonFile, LocationKind::kPythonModule, LocationKind::kPythonPackage,
-        LocationKind::kAutoloadDefsModule, LocationKind::kCommand}) {
+        LocationKind::kAutoloadDefsModule, LocationKind::kCommand, LocationKind::kGrpcServer}) {
     spec.kind = kind;
     EXPECT_TRUE(spec.starts_process()) << kind_name(kind);
   }
-  for (auto kind : {LocationKind::kGrpcServer, LocationKind::kCodeServer}) {
-    spec.kind = kind;
-    EXPECT_FALSE(spec.starts_process()) << kind_name(kind);
-  }
+  spec.kind = LocationKind::kCodeServer;
+  EXPECT_FALSE(spec.starts_process());
 }
 
 }  // namespace

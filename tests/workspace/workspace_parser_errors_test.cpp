@@ -69,6 +69,22 @@ TEST(WorkspaceParser, WrongTypesSayWhatWasExpected) {
               "workspace.yaml:6:18: 'python_file': expected a file path or a map, got a list"}));
 }
 
+TEST(WorkspaceParser, GrpcServerRefusesTlsAtTheSslValue) {
+  EXPECT_EQ(parse_errors(R"(load_from:
+  - python_file: a.py
+  - grpc_server:
+      port: 4266
+      ssl: true
+  - grpc_server: {socket: /run/d.sock, ssl: yes}
+)"),
+            (Errors{"workspace.yaml:5:12: 'ssl' in grpc_server: TLS is not supported yet: codeloc "
+                    "attaches to grpc_server locations without it (remove 'ssl', or serve the "
+                    "code with a python_file or python_module entry)",
+                    "workspace.yaml:6:45: 'ssl' in grpc_server: TLS is not supported yet: codeloc "
+                    "attaches to grpc_server locations without it (remove 'ssl', or serve the "
+                    "code with a python_file or python_module entry)"}));
+}
+
 TEST(WorkspaceParser, EmptyValuePointsAtItsKey) {
   EXPECT_EQ(
       parse_errors(R"(load_from:

@@ -143,23 +143,44 @@ TEST(WorkspaceParser, GrpcServerWithSocketAndEveryKey) {
       host: code.internal
       socket: /run/dagster.sock
       location_name: remote
-      ssl: true
+      ssl: false
       additional_metadata: {team: data, tier: 1}
 )");
   EXPECT_EQ(spec.host, "code.internal");
   EXPECT_EQ(spec.socket, "/run/dagster.sock");
   EXPECT_EQ(spec.port, std::nullopt);
-  EXPECT_TRUE(spec.ssl);
+  EXPECT_FALSE(spec.ssl);
   EXPECT_EQ(spec.name, "remote");
   EXPECT_EQ(spec.additional_metadata,
             (std::map<std::string, std::string>{{"team", "data"}, {"tier", "1"}}));
-  EXPECT_FALSE(spec.starts_process());
+  EXPECT_EQ(spec.executable_path, std::nullopt);  // the daemon's python
+  EXPECT_TRUE(spec.starts_process());             // the attach process
 }
 
 TEST(WorkspaceParser, GrpcServerDefaultNameUsesTheSocket) {
   EXPECT_EQ(parse_one("load_from:\n  - grpc_server: {socket: /tmp/s}\n").name,
             "grpc:localhost:/tmp/s");
   EXPECT_EQ(parse_one("load_from:\n  - grpc_server: {host: h, port: 1}\n").name, "grpc:h:1");
+}
+
+TEST(WorkspaceParser, GrpcServerSocketResolvesAgainstTheYamlFolderNameKeepsItAsWritten) {
+  LocationSpec spec = parse_one("load_from:\n  - grpc_server: {socket: run/dagster.sock}\n");
+  EXPECT_EQ(spec.socket, "/ws/run/dagster.sock");
+  EXPECT_EQ(spec.name, "grpc:localhost:run/dagster.sock");
+}
+
+TEST(WorkspaceParser, GrpcServerTakesExecutablePath) {
+  ParseResult result = parse_yaml(
+      "load_from:\n"
+      "  - grpc_server: {port: 4266, executable_path: .venv/bin/python}\n"
+      "  - grpc_server: {port: 4267, executable_path: ~/venvs/dagster/bin/python}\n"
+      "  - grpc_server: {port: 4268, executable_path: python3.11}\n",
+      {{"HOME", "/home/ann"}});
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(result.locations.size(), 3u);
+  EXPECT_EQ(result.locations[0].executable_path, "/ws/.venv/bin/python");
+  EXPECT_EQ(result.locations[1].executable_path, "/home/ann/venvs/dagster/bin/python");
+  EXPECT_EQ(result.locations[2].executable_path, "python3.11");
 }
 
 TEST(WorkspaceParser, EnvResolvesOnStringAndIntFields) {

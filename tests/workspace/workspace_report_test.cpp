@@ -36,7 +36,7 @@ TEST(WorkspaceReport, TableAlignsColumnsAndShowsOnlyEnvKeys) {
             "js                   command      node server.js '--name=a b'  /ws                "
             "-                   (inherit_env: false)\n"
             "grpc:localhost:4000  grpc_server  localhost:4000               -                  "
-            "-                   -\n");
+            "(default)           -\n");
 }
 
 TEST(WorkspaceReport, EmptyWorkspaceSaysSo) {
