@@ -103,7 +103,11 @@ def _cause(error: BaseException) -> Optional[BaseException]:
 
 
 def load_error(error: BaseException, _depth: int = 0) -> Dict[str, Any]:
-    """The load error object for ``error``, with its chain of causes."""
+    """The load error object for ``error``, with its chain of causes. An exception that carries a
+    ready object in ``load_error_data`` (an error another process reported: attach.py) gives that."""
+    ready = getattr(error, "load_error_data", None)
+    if isinstance(ready, dict):
+        return ready
     frames = _frames(error)
     cause = _cause(error)
     return {

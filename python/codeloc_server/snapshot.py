@@ -36,6 +36,15 @@ def _tags(tags: Any) -> Dict[str, str]:
     return {str(k): str(v) for k, v in dict(tags or {}).items() if not str(k).startswith(_KIND_TAG_PREFIX)}
 
 
+def _kinds(node: Any) -> List[str]:
+    """The asset's kinds: ``node.kinds`` for a live asset node; a remote one (a Dagster gRPC
+    server's snapshot) has only the ``dagster/kind/*`` tags that Dagster derives them into."""
+    kinds = getattr(node, "kinds", None)
+    if kinds is None:
+        kinds = [k[len(_KIND_TAG_PREFIX) :] for k in dict(node.tags or {}) if str(k).startswith(_KIND_TAG_PREFIX)]
+    return sorted(str(k) for k in kinds)
+
+
 def partitions_summary(partitions_def: Any) -> Optional[Dict[str, Any]]:
     """What an asset is partitioned by, without anything that changes with the clock (no counts
     of time windows): static (count), time_window (cron, start, end, timezone, fmt), dynamic
@@ -82,7 +91,7 @@ def _assets(asset_graph: Any) -> List[Dict[str, Any]]:
                 "group": _str_or_none(node.group_name),
                 "deps": sorted(_key(k) for k in node.parent_keys),
                 "description": _str_or_none(node.description),
-                "kinds": sorted(str(k) for k in node.kinds),
+                "kinds": _kinds(node),
                 "owners": sorted(str(o) for o in node.owners),
                 "tags": _tags(node.tags),
                 "metadata": metadata_to_json(node.metadata),

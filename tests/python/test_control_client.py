@@ -3,60 +3,17 @@ fake daemon on a Unix socket in the test's folder."""
 
 from __future__ import annotations
 
-import json
-import socket
 import sys
-import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 import pytest
 
+from fake_daemon import FakeDaemon
 from harness import REPO
 
 sys.path.insert(0, str(REPO / "python"))
 from codeloc_server import control  # noqa: E402
-
-
-class FakeDaemon:
-    """Accepts connections one at a time and answers each request with ``answer(request)``
-    (a dict to send, or None to close without answering)."""
-
-    def __init__(self, path: Path, answer: Callable[[Dict[str, Any]], Any]) -> None:
-        self.path = str(path)
-        self.requests: List[Dict[str, Any]] = []
-        self._answer = answer
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._listener.bind(self.path)
-        self._listener.listen(4)
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            with conn, conn.makefile("rb") as reader:  # both: the file holds the socket open
-                line = reader.readline()
-                if not line:
-                    continue
-                request = json.loads(line)
-                self.requests.append(request)
-                answer = self._answer(request)
-                if answer is not None:
-                    # A notification first: the client must skip lines that are not its answer.
-                    conn.sendall(b'{"jsonrpc":"2.0","method":"event","params":{}}\n\n')
-                    conn.sendall(json.dumps(answer).encode() + b"\n")
-
-    def close(self) -> None:
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() (Linux)
-        except OSError:
-            pass
-        self._listener.close()
-        self._thread.join(10)
 
 
 @pytest.fixture
