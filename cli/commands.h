@@ -27,5 +27,6 @@ void add_restart_command(CLI::App& app, int* exit_code);
 void add_logs_command(CLI::App& app, int* exit_code);
 void add_call_command(CLI::App& app, int* exit_code);
 void add_events_command(CLI::App& app, int* exit_code);
+void add_dagster_workspace_command(CLI::App& app, int* exit_code);
 
 }  // namespace codeloc::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   codeloc::cli::add_logs_command(app, &exit_code);
   codeloc::cli::add_call_command(app, &exit_code);
   codeloc::cli::add_events_command(app, &exit_code);
+  codeloc::cli::add_dagster_workspace_command(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
