@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+import random
 import shutil
 import subprocess
 import sys
@@ -217,8 +218,10 @@ def saves_dagster_dev(args, markers: list[str], pids: set[int]) -> dict:
         web.wait_workspace(f"{name} loaded with bench_asset_0",
                            lambda locs: has_save(locs, name, 0), args.poll)
         latencies, reload_ms = [], []
+        phase = random.Random(args.seed)
         for i in range(1, args.saves + 1):
             text = scenario.text(i)
+            time.sleep(phase.uniform(0, args.phase))
             t0 = time.monotonic()
             rl.save(scenario.file, text, args.save_mode)
             entry = web.query(web.client.reload_location, name)
@@ -231,7 +234,7 @@ def saves_dagster_dev(args, markers: list[str], pids: set[int]) -> dict:
             reload_ms.append((t_reload - t0) * 1000)
             log(f"  save {i}/{args.saves}: {latencies[-1]:7.1f} ms to the new asset in GraphQL "
                 f"(reloadRepositoryLocation answered after {reload_ms[-1]:.1f} ms)")
-            time.sleep(args.settle)
+            time.sleep(args.settle)  # as codeloc's settle: a quiet time before the next save
         ok = True
         return {"peer": "dagster-dev", "saves": args.saves, "latency_ms": summary(latencies),
                 "reload_ms": summary(reload_ms), "samples_ms": [round(v, 2) for v in latencies]}
@@ -293,8 +296,10 @@ def saves_codeloc(args, markers: list[str], pids: set[int]) -> dict:
 
         settle()
         latencies, codeloc_ms, extra = [], [], []
+        phase = random.Random(args.seed)
         for i in range(1, args.saves + 1):
             text = scenario.text(i)
+            read_events(phase.uniform(0, args.phase))
             seen = len(reloads)
             t0 = time.monotonic()
             rl.save(scenario.file, text, args.save_mode)
@@ -489,12 +494,21 @@ def markdown(result: dict) -> str:
               f"Python {m['python']} (benchmark), codeloc {m['codeloc_commit']}, "
               f"dagster {result['dagster_version']}",
               f"- command: `{result['command']}`",
-              f"- codeloc: debounce {result['debounce']}, warm starts (the default); the "
-              "webserver polls each location's server id every second, so its share of the "
-              "latency is up to 1 s after codeloc has published the new generation.",
+              f"- codeloc: debounce {result['debounce']}, warm starts (the default). The "
+              "webserver asks each location's stable socket for its server id every second and "
+              "fetches the definitions when it changed, so its share of the latency is up to "
+              "1 s after codeloc has swapped the new generation in (plus the fetch). Before each "
+              f"save (both peers) the script waits a random 0 to {result['phase']:g} s (seed "
+              f"{result['seed']}), so that the saves fall at every phase of that poll; without "
+              "it, a fixed time between saves locks them to one phase.",
               "- `dagster dev`: its own webserver and dagster-daemon; the latency includes the "
               "`reloadRepositoryLocation` call (the new code server's import) and the next "
               "GraphQL poll."]
+    sources = sorted({s["workspace_from"] for s in [*saves.values(), *starts]
+                      if s.get("workspace_from")})
+    if sources:
+        lines.append("- the webserver's workspace for codeloc came from "
+                     + " and ".join(f"`{s}`" for s in sources))
     if saves.get("codeloc", {}).get("extra_reloads"):
         lines.append(f"- codeloc: saves {saves['codeloc']['extra_reloads']} reloaded more than "
                      "once")
@@ -522,6 +536,10 @@ def main() -> int:
                         help="as in reload_latency.py (default rename)")
     parser.add_argument("--settle", type=float, default=0.5,
                         help="quiet seconds after each save before the next (default 0.5)")
+    parser.add_argument("--phase", type=float, default=1.0,
+                        help="before each save, wait a random time up to this (s), so that "
+                             "saves fall at every phase of the webserver's 1 s poll (default 1)")
+    parser.add_argument("--seed", type=int, default=15, help="of those random waits")
     parser.add_argument("--poll", type=float, default=0.05,
                         help="seconds between GraphQL polls (default 0.05)")
     parser.add_argument("--timeout", type=float, default=120,
@@ -551,7 +569,7 @@ def main() -> int:
 
     result = {"command": rl.command_line(), "machine": rl.machine(),
               "dagster_version": dagster_version(), "debounce": args.watch_debounce,
-              "poll": args.poll, "counts": counts, "saves": {}, "start": []}
+              "poll": args.poll, "phase": args.phase, "seed": args.seed, "counts": counts, "saves": {}, "start": []}
     markers: list[str] = []
     pids: set[int] = set()
     with rl.Measuring(pids, lambda: markers or [PREFIX]) as outcome:
