@@ -168,17 +168,20 @@ json daemon_info(const ControlContext& context) {
   json files = json::array();
   for (const auto& file : context.supervisor.workspace().files)
     files.push_back(file.string());
-  return {{"name", "codeloc"},
-          {"version", CODELOC_VERSION},
-          {"protocol_version", ipc::kControlProtocolVersion},
-          {"pid", ::getpid()},
-          {"started_at", iso8601(context.started_at)},
-          {"workspace_files", files},
-          {"socket", context.socket.string()},
-          {"locations", context.supervisor.locations().size()},
-          {"log_error", log_error()},
-          {"fork_servers",
-           context.supervisor.helpers() ? context.supervisor.helpers()->info() : json::array()}};
+  json info = {{"name", "codeloc"},
+               {"version", CODELOC_VERSION},
+               {"protocol_version", ipc::kControlProtocolVersion},
+               {"pid", ::getpid()},
+               {"started_at", iso8601(context.started_at)},
+               {"workspace_files", files},
+               {"socket", context.socket.string()},
+               {"locations", context.supervisor.locations().size()},
+               {"log_error", log_error()},
+               {"fork_servers", json::array()},
+               {"dagster_ui", nullptr}};
+  for (const HelperProcesses* helpers : context.supervisor.helpers())
+    info[helpers->info_key()] = helpers->info();
+  return info;
 }
 
 json locations_list(const ControlContext& context) {

@@ -69,6 +69,7 @@ class ForkServerPool final : public ProcessLauncher, public HelperProcesses {
   void kill_all_now() override;
   // daemon.info's fork_servers (docs/protocol.md).
   nlohmann::json info() const override;
+  const char* info_key() const override { return "fork_servers"; }
 
  private:
   enum class State { kStarting, kReady, kBackoff, kDisabled };

@@ -105,11 +105,32 @@ workspace::WorkspaceDiff Supervisor::apply(workspace::Workspace next) {
 void Supervisor::stop_all(std::function<void()> done) {
   stopping_all_ = true;
   on_all_stopped_ = std::move(done);
-  for (auto& location : locations_)
-    location->stop();
-  for (auto& location : removing_)
-    location->stop();
-  settle();
+  stop_helpers(HelperStop::kBeforeLocations, 0, [this] {
+    stopping_locations_ = true;
+    for (auto& location : locations_)
+      location->stop();
+    for (auto& location : removing_)
+      location->stop();
+    settle();
+  });
+}
+
+void Supervisor::stop_helpers(HelperStop when, std::size_t from, std::function<void()> then) {
+  for (std::size_t i = from; i < helpers_.size(); ++i) {
+    if (helpers_[i].when != when) continue;
+    helpers_[i].helpers->stop_all([this, when, i, then = std::move(then)]() mutable {
+      stop_helpers(when, i + 1, std::move(then));
+    });
+    return;
+  }
+  then();
+}
+
+std::vector<const HelperProcesses*> Supervisor::helpers() const {
+  std::vector<const HelperProcesses*> out;
+  for (const HelperSet& set : helpers_)
+    out.push_back(set.helpers);
+  return out;
 }
 
 void Supervisor::kill_all_now() {
@@ -117,7 +138,8 @@ void Supervisor::kill_all_now() {
     location->kill_now();
   for (auto& location : removing_)
     location->kill_now();
-  if (helpers_) helpers_->kill_all_now();
+  for (const HelperSet& set : helpers_)
+    set.helpers->kill_all_now();
 }
 
 void Supervisor::reap() {
@@ -134,7 +156,9 @@ void Supervisor::reap() {
     for (auto& location : removing_) {
       if (!owned && (owned = location->on_reaped(pid, exit))) break;
     }
-    if (!owned && helpers_) owned = helpers_->on_reaped(pid, exit);
+    for (const HelperSet& set : helpers_) {
+      if (!owned) owned = set.helpers->on_reaped(pid, exit);
+    }
     if (!owned) spdlog::debug("reaped orphan process {} ({})", pid, exit.describe());
   }
   for (auto& location : locations_)
@@ -160,14 +184,11 @@ void Supervisor::settle() {
     if (state != LocationState::kStopped || !gone) all_stopped = false;
     if ((!gone && !location->pid()) || state == LocationState::kStopping) dying = true;
   }
-  if (stopping_all_ && all_stopped && on_all_stopped_) {
+  if (stopping_all_ && stopping_locations_ && all_stopped && on_all_stopped_) {
     auto done = std::move(on_all_stopped_);
     on_all_stopped_ = nullptr;
-    if (helpers_) {
-      helpers_->stop_all(std::move(done));  // the fork servers, once no location can need one
-    } else {
-      done();
-    }
+    // The fork servers, once no location can need one.
+    stop_helpers(HelperStop::kAfterLocations, 0, std::move(done));
     return;
   }
   // Processes that died but were not the daemon's children raise no SIGCHLD here: look again

@@ -54,10 +54,13 @@ class Supervisor final : private LocationObserver {
   std::vector<const Location*> locations() const;
   const workspace::Workspace& workspace() const { return workspace_; }
   void add_listener(SupervisorListener* listener) { listeners_.push_back(listener); }
-  // Processes started beside the locations (fork servers): reaped, stopped last, killed with them.
-  // REQUIRES: outlives the supervisor.
-  void set_helpers(HelperProcesses* helpers) { helpers_ = helpers; }
-  const HelperProcesses* helpers() const { return helpers_; }
+  // Processes started beside the locations (fork servers, Dagster's UI): reaped, stopped before
+  // or after the locations as `when` says (sets of one kind in the order added), killed with
+  // them. REQUIRES: each outlives the supervisor.
+  void add_helpers(HelperProcesses* helpers, HelperStop when) {
+    helpers_.push_back({helpers, when});
+  }
+  std::vector<const HelperProcesses*> helpers() const;
 
   SupervisionPolicy policy_for(const workspace::LocationSpec& spec) const;
 
@@ -70,6 +73,8 @@ class Supervisor final : private LocationObserver {
 
   std::unique_ptr<Location> make_location(workspace::LocationSpec spec);
   void settle();  // drops stopped removed locations, finishes a shutdown, arms the recheck
+  // Stops the helper sets of kind `when` from index `from` on, one after the other, then `then`.
+  void stop_helpers(HelperStop when, std::size_t from, std::function<void()> then);
 
   boost::asio::io_context& io_;
   const Clock& clock_;
@@ -81,9 +86,14 @@ class Supervisor final : private LocationObserver {
   std::vector<std::unique_ptr<Location>> locations_;
   std::vector<std::unique_ptr<Location>> removing_;  // left the workspace, still stopping
   std::vector<SupervisorListener*> listeners_;
-  HelperProcesses* helpers_ = nullptr;
+  struct HelperSet {
+    HelperProcesses* helpers;
+    HelperStop when;
+  };
+  std::vector<HelperSet> helpers_;
   std::function<void()> on_all_stopped_;
   bool stopping_all_ = false;
+  bool stopping_locations_ = false;  // stop_all has stopped the kBeforeLocations helpers
   // While a location waits for processes that are not the daemon's children to go, reap() runs
   // again on this timer too (their exits may not raise SIGCHLD here).
   boost::asio::steady_timer recheck_;
