@@ -167,8 +167,8 @@ class UI:
         self.client: gql.Client | None = None
         self.web: gql.Process | None = None
 
-    def start_codeloc(self, entries: str, watch: bool = False) -> "UI":
-        args = ["--startup-timeout", "180s", "--state-dir", str(self.state_dir)]
+    def start_codeloc(self, entries: str, watch: bool = False, extra=()) -> "UI":
+        args = ["--startup-timeout", "180s", "--state-dir", str(self.state_dir), *extra]
         if watch:
             args += ["--watch", "--watch-debounce", "100ms"]
         self.d = self.daemon_factory("load_from:\n" + entries, extra_args=args,
@@ -509,16 +509,15 @@ def test_a_grpc_server_entry_is_a_read_only_location(ui, tmp_path):
         wait_for(lambda: "Started Dagster code server" in server.log() or not server.alive(),
                  "dagster api grpc to serve", SLOW)
         assert server.alive(), server.log()
+        # A grpc_server: entry names no interpreter: codeloc's reader of the server runs on the
+        # daemon's `python` setting, which needs dagster (this machine's python3 has none).
         ui.start_codeloc(p.entry() + f"  - grpc_server:\n      socket: {grpc_socket}\n"
-                                     f"      location_name: ext\n")
+                                     f"      location_name: ext\n",
+                         extra=["--python", str(DAGSTER_PYTHON)])
         ui.wait_loaded(p.name)
         loc = ui.d.wait_state("ext", None, SLOW,
                               where=lambda l: l["state"] in ("LOADED", "LOAD_ERROR"))
-        if "which codeloc does not serve" in ((loc.get("error") or {}).get("message") or ""):
-            # TEMPORARY, while issue 15 is being built: removed once grpc_server: entries land.
-            pytest.skip("grpc_server: entries as read-only locations have not landed: "
-                        f"{loc['error']['message']}")
-        assert loc["state"] == "LOADED", loc
+        assert loc["state"] == "LOADED", (loc["error"], ui.d.log()[-3000:])
         assert loc["kind"] == "grpc_server", loc
         assert loc["dagster_grpc"]["socket"] == str(grpc_socket), loc
 
@@ -536,6 +535,14 @@ def test_a_grpc_server_entry_is_a_read_only_location(ui, tmp_path):
         assert f"socket: {grpc_socket}" in written.stdout, written.stdout
         assert "location_name: ext" in written.stdout, written.stdout
         assert str(ui.state_dir / "dagster" / "ours.sock") in written.stdout, written.stdout
+
+        # The webserver on that workspace loads both: the entry reaches the server directly.
+        ui.start_webserver()
+        locations = ui.graphql(lambda locs: locs if all(
+            n in locs and locs[n].loaded for n in ("ours", "ext")) else None,
+            "both locations LOADED in GraphQL")
+        assert locations["ext"].assets == ui.codeloc_assets("ext")
+        assert "served_elsewhere" in locations["ext"].assets
         ui.finish({server.pid})
     finally:
         shutil.rmtree(grpc_dir, ignore_errors=True)
