@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import random
 import shutil
@@ -34,7 +35,7 @@ from reload_latency import (ANALYTICS, BUILD, CODELOC, DAGSTER_PYTHON, ROOT, Ben
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 import dagster_graphql as gql  # noqa: E402
 
-SECTION = "## Dagster's UI (issue 15)"
+SECTION = "## Dagster UI (issue 15)"
 PREFIX = "codeloc-bench-dagster-ui-"
 DAGSTER_BIN = BUILD / "venvs" / "dagster" / "bin"
 PEERS = ("codeloc", "dagster-dev")
@@ -490,9 +491,11 @@ def markdown(result: dict) -> str:
                          f"| {seconds(d['loaded_s']) if d else '-'} |")
         lines.append("")
     m = result["machine"]
+    load = result.get("load") or {}
     lines += [f"- machine: {m['nproc']} CPUs ({m['cpu']}), kernel {m['kernel']}, "
               f"Python {m['python']} (benchmark), codeloc {m['codeloc_commit']}, "
-              f"dagster {result['dagster_version']}",
+              f"dagster {result['dagster_version']}; 1-minute load average "
+              f"{load.get('before', 0):.2f} before the run, {load.get('after', 0):.2f} after",
               f"- command: `{result['command']}`",
               f"- codeloc: debounce {result['debounce']}, warm starts (the default). The "
               "webserver asks each location's stable socket for its server id every second and "
@@ -569,6 +572,7 @@ def main() -> int:
 
     result = {"command": rl.command_line(), "machine": rl.machine(),
               "dagster_version": dagster_version(), "debounce": args.watch_debounce,
+              "load": {"before": os.getloadavg()[0]},
               "poll": args.poll, "phase": args.phase, "seed": args.seed, "counts": counts, "saves": {}, "start": []}
     markers: list[str] = []
     pids: set[int] = set()
@@ -584,6 +588,7 @@ def main() -> int:
                     result["start"].append(start_dagster_dev(n, args, markers, pids))
                 if "codeloc" in peers:
                     result["start"].append(start_codeloc(n, args, markers, pids))
+    result["load"]["after"] = os.getloadavg()[0]
     return outcome.end(result, markdown, args)
 
 
