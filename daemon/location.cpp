@@ -81,17 +81,6 @@ Location::~Location() {
 }
 
 void Location::start() {
-  if (spec_.kind == LocationKind::kGrpcServer) {
-    std::string target =
-        spec_.socket ? *spec_.socket : spec_.host + ":" + std::to_string(spec_.port.value_or(0));
-    std::string message =
-        "grpc_server locations speak Dagster's gRPC API, which codeloc does not serve (" + target +
-        "); load the code itself with python_file/python_module, or run a server that speaks "
-        "codeloc's protocol and attach to it with a code_server: entry";
-    error_ = LocationError{message, {{"message", message}}};
-    machine_.fail_configuration(message);
-    return;
-  }
   machine_.start();
 }
 
@@ -104,7 +93,6 @@ void Location::restart() {
 }
 
 void Location::reload(ReloadTrigger trigger, std::string cause) {
-  if (spec_.kind == LocationKind::kGrpcServer) return;  // nothing of ours runs
   LocationState state = machine_.state();
   if (state == LocationState::kStopped || state == LocationState::kStopping) {
     if (trigger == ReloadTrigger::kRequest) {
@@ -122,14 +110,8 @@ void Location::reload(ReloadTrigger trigger, std::string cause) {
 }
 
 void Location::replace(workspace::LocationSpec spec, SupervisionPolicy policy) {
-  bool was_grpc = spec_.kind == LocationKind::kGrpcServer;
   spec_ = std::move(spec);
   machine_.set_policy(policy);
-  if (spec_.kind == LocationKind::kGrpcServer || was_grpc) {
-    stop();
-    start();
-    return;
-  }
   // A loaded (or failed) location loads the new entry beside the running child; a first load
   // still running under the old entry is of no use and restarts.
   LocationState state = machine_.state();
@@ -206,6 +188,15 @@ std::vector<std::string> Location::child_argv() const {
     case LocationKind::kAutoloadDefsModule:
       argv.insert(argv.end(), {"--autoload-defs-module", spec_.target});
       break;
+    case LocationKind::kGrpcServer:  // attach.py: serves someone else's Dagster gRPC server
+      argv.push_back("--attach-grpc");
+      if (spec_.socket) {
+        argv.insert(argv.end(), {"--grpc-socket", *spec_.socket});
+      } else {
+        argv.insert(argv.end(), {"--grpc-host", spec_.host, "--grpc-port",
+                                 std::to_string(spec_.port.value_or(0))});
+      }
+      break;
     default:
       break;
   }
@@ -235,7 +226,11 @@ LaunchSpec Location::launch_spec(const std::string& token) const {
       env[std::string(text.substr(0, eq))] = text.substr(eq + 1);
     }
   }
-  if (workspace::is_python_kind(spec_.kind)) env["PYTHONUNBUFFERED"] = "1";
+  bool grpc = spec_.kind == LocationKind::kGrpcServer;
+  if (workspace::is_python_kind(spec_.kind) || grpc) env["PYTHONUNBUFFERED"] = "1";
+  if (grpc && !spec_.additional_metadata.empty()) {
+    env[ipc::kEnvGrpcMetadata] = nlohmann::json(spec_.additional_metadata).dump();
+  }
   for (const auto& [key, value] : spec_.env)
     env[key] = value;
   env[ipc::kEnvLocation] = spec_.name;
@@ -370,7 +365,8 @@ LaunchOutcome Location::spawn(Child& child) {
                                   session_callbacks(child.id));
     return {LaunchOutcome::Kind::kStarted, ""};
   }
-  if (workspace::is_python_kind(spec_.kind) && options_.code_server.empty()) {
+  if ((workspace::is_python_kind(spec_.kind) || spec_.kind == LocationKind::kGrpcServer) &&
+      options_.code_server.empty()) {
     return {LaunchOutcome::Kind::kCannotStart,
             "codeloc's Python code server was not found; set CODELOC_CODE_SERVER to the "
             "codeloc_server directory"};

@@ -17,6 +17,9 @@ inline constexpr int kControlProtocolVersion = 1;
 inline constexpr const char* kEnvChannelFd = "CODELOC_CHANNEL_FD";
 inline constexpr const char* kEnvLocation = "CODELOC_LOCATION";
 inline constexpr const char* kEnvProtocol = "CODELOC_PROTOCOL";
+// grpc_server attach processes: the entry's additional_metadata as a JSON object (not argv: the
+// values may be secrets).
+inline constexpr const char* kEnvGrpcMetadata = "CODELOC_GRPC_METADATA";
 // The fd number the channel has in the child.
 inline constexpr int kChildChannelFd = 3;
 

@@ -2,9 +2,12 @@
 
 ``codeloc_server --location NAME (--python-file PATH | --module NAME | --package NAME |
 --autoload-defs-module NAME) [--attribute ATTR] [--working-directory DIR]``
+``codeloc_server --location NAME --attach-grpc (--grpc-socket PATH | [--grpc-host HOST] --grpc-port N)``
 
 The daemon builds this command line from a workspace entry (``python_file``, ``python_module``,
 ``python_package``, ``autoload_defs_module``); the options keep the workspace's meaning.
+``--attach-grpc`` serves a ``grpc_server`` entry: the definitions of a Dagster gRPC server that
+someone else runs (attach.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,19 @@ PYTHON_FILE = "python_file"
 PYTHON_MODULE = "python_module"
 PYTHON_PACKAGE = "python_package"
 AUTOLOAD_DEFS_MODULE = "autoload_defs_module"
+GRPC_SERVER = "grpc_server"
+
+
+@dataclass(frozen=True)
+class GrpcAddress:
+    """A Dagster gRPC server's address: a Unix socket (absolute), or host and port."""
+
+    socket: Optional[str] = None
+    host: str = "localhost"
+    port: Optional[int] = None
+
+    def describe(self) -> str:
+        return self.socket if self.socket else f"{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,8 @@ class Options:
     location: str
     target: Target
     channel_fd: int
+    # --attach-grpc: the Dagster gRPC server whose definitions this process serves (attach.py).
+    grpc: Optional[GrpcAddress] = None
 
 
 class UsageError(Exception):
@@ -72,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     kind.add_argument(
         "--autoload-defs-module", metavar="NAME", help="a defs module (autoload_defs_module)"
     )
+    kind.add_argument(
+        "--attach-grpc",
+        action="store_true",
+        help="serve the definitions of a running Dagster gRPC server (grpc_server)",
+    )
+    parser.add_argument("--grpc-socket", metavar="PATH", help="--attach-grpc: the server's socket")
+    parser.add_argument("--grpc-host", metavar="HOST", help="--attach-grpc: the server's host")
+    parser.add_argument("--grpc-port", metavar="PORT", type=int, help="--attach-grpc: its port")
     parser.add_argument("--attribute", "-a", metavar="ATTR", help="the attribute to load")
     parser.add_argument(
         "--working-directory",
@@ -103,10 +129,17 @@ def parse(argv: List[str], environ: Mapping[str, str] = os.environ) -> Options:
         kind, name = PYTHON_MODULE, args.module
     elif args.package:
         kind, name = PYTHON_PACKAGE, args.package
-    else:
+    elif args.autoload_defs_module:
         kind, name = AUTOLOAD_DEFS_MODULE, args.autoload_defs_module
-    if kind == AUTOLOAD_DEFS_MODULE and args.attribute:
-        raise UsageError("--attribute does not apply to --autoload-defs-module")
+    else:
+        kind, name = GRPC_SERVER, ""
+    grpc = _grpc_address(args) if kind == GRPC_SERVER else None
+    if grpc is not None:
+        name = grpc.describe()
+    elif args.grpc_socket or args.grpc_host or args.grpc_port is not None:
+        raise UsageError("--grpc-socket, --grpc-host and --grpc-port go with --attach-grpc")
+    if kind in (AUTOLOAD_DEFS_MODULE, GRPC_SERVER) and args.attribute:
+        raise UsageError(f"--attribute does not apply to --{kind.replace('_', '-')}")
 
     if args.channel_fd is not None:
         channel_fd = args.channel_fd
@@ -121,4 +154,19 @@ def parse(argv: List[str], environ: Mapping[str, str] = os.environ) -> Options:
         location=location,
         target=Target(kind, name, args.attribute or None, working_directory),
         channel_fd=channel_fd,
+        grpc=grpc,
     )
+
+
+def _grpc_address(args: argparse.Namespace) -> GrpcAddress:
+    """--attach-grpc's address: exactly one of --grpc-socket and --grpc-port; --grpc-host (default
+    localhost) only with --grpc-port."""
+    if bool(args.grpc_socket) == (args.grpc_port is not None):
+        raise UsageError("--attach-grpc needs exactly one of --grpc-socket and --grpc-port")
+    if args.grpc_socket:
+        if args.grpc_host:
+            raise UsageError("--grpc-host goes with --grpc-port, not with --grpc-socket")
+        return GrpcAddress(socket=os.path.abspath(os.path.expanduser(args.grpc_socket)))
+    if not 1 <= args.grpc_port <= 65535:
+        raise UsageError(f"--grpc-port: expected a port number from 1 to 65535, got {args.grpc_port}")
+    return GrpcAddress(host=args.grpc_host or "localhost", port=args.grpc_port)

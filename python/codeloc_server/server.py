@@ -22,6 +22,7 @@ from . import (
     SERVER_NAME,
     SERVER_VERSION,
     SUPPORTED_PROTOCOL_VERSIONS,
+    attach,
     cli,
     errors,
     jsonrpc,
@@ -46,9 +47,17 @@ def log(message: str) -> None:
 class Server:
     """Handles requests for one location. ``handle`` is pure dispatch; ``serve`` owns the loop."""
 
-    def __init__(self, options: cli.Options, channel: Channel) -> None:
+    def __init__(
+        self,
+        options: cli.Options,
+        channel: Channel,
+        build_snapshot: Optional[Callable[[], Dict[str, Any]]] = None,
+    ) -> None:
         self.options = options
         self.channel = channel
+        # What definitions.get loads: the target's live definitions, or (attach.py) another
+        # source's. It returns the snapshot object; whatever it raises is the load error.
+        self._build_snapshot = build_snapshot or self._build_live_snapshot
         self._result: Optional[RawJson] = None
         self._load_error: Optional[RpcError] = None
         self._exit_requested = False
@@ -107,8 +116,7 @@ class Server:
         started = time.monotonic()
         log(f"loading {target.describe()} for location {self.options.location!r}")
         try:
-            repository = loader.load_repository(target)
-            snap = snapshot.build(repository, self.options.location)
+            snap = self._build_snapshot()
             snapshot_text = snapshot.encode(snap)
             counts = snapshot.summary(snap)
         except BaseException as error:  # user code may raise anything, SystemExit included
@@ -125,6 +133,10 @@ class Server:
             + ", ".join(f"{n} {kind}" for kind, n in counts.items())
             + f" ({len(snapshot_text)} bytes)"
         )
+
+    def _build_live_snapshot(self) -> Dict[str, Any]:
+        repository = loader.load_repository(self.options.target)
+        return snapshot.build(repository, self.options.location)
 
     # ---- dispatch ----
 
@@ -195,7 +207,8 @@ def main(argv: List[str]) -> int:
         os.set_inheritable(options.channel_fd, False)
     except OSError:
         pass
-    server = Server(options, Channel(options.channel_fd))
+    build_snapshot = attach.Attachment(options).build_snapshot if options.grpc else None
+    server = Server(options, Channel(options.channel_fd), build_snapshot)
     try:
         status = server.serve()
     except KeyboardInterrupt:
