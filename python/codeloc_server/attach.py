@@ -179,7 +179,9 @@ class Fetched:
         self.server_id: Optional[str] = None
 
 
-def fetch(address: cli.GrpcAddress, location: str, metadata: Sequence[Tuple[str, str]], into: Fetched) -> Dict[str, Any]:
+def fetch(
+    address: cli.GrpcAddress, location: str, metadata: Sequence[Tuple[str, str]], into: Fetched
+) -> Dict[str, Any]:
     """The snapshot of the server's one repository; fills ``into`` as it learns. Raises
     DagsterMissing, GrpcServerUnreachable or GrpcServerError."""
     loader.import_dagster()
