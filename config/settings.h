@@ -66,6 +66,20 @@ struct Settings {
   bool warm = true;
   std::vector<std::string> warm_preload{"dagster"};
   std::chrono::milliseconds watch_debounce{100};
+  // Dagster's own gRPC API (docs/dagster.md): every Python location also serves it at a stable
+  // socket under state_dir; a replaced generation drains its in-flight runs for this long at most
+  // before it is stopped.
+  bool dagster_grpc = true;
+  std::chrono::milliseconds drain_timeout{std::chrono::hours(24)};
+  // Dagster's webserver and daemon as helper processes (`codeloc dev --ui`). ui_python: the Python
+  // environment they come from (its bin/ holds dagster-webserver); empty means the first Python
+  // location's interpreter. dagster_home: DAGSTER_HOME for them; empty means $DAGSTER_HOME, else
+  // <state_dir>/dagster/home.
+  bool ui = false;
+  std::string ui_python;
+  std::string ui_host = "127.0.0.1";
+  std::uint64_t ui_port = 3000;
+  std::filesystem::path dagster_home;
   std::chrono::milliseconds watch_poll_interval{1000};
 
   // Each location's output ring buffer (for `codeloc logs`); longer lines are cut.

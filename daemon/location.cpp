@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 #include <boost/asio/post.hpp>
 #include <signal.h>
@@ -63,12 +64,22 @@ Location::Location(boost::asio::io_context& io, const Clock& clock, ProcessLaunc
       machine_(policy, this, &clock),
       timers_{boost::asio::steady_timer(io), boost::asio::steady_timer(io),
               boost::asio::steady_timer(io), boost::asio::steady_timer(io)},
-      logs_(options.log_ring_lines, options.log_ring_bytes) {}
+      logs_(options.log_ring_lines, options.log_ring_bytes) {
+  if (workspace::is_python_kind(spec_.kind) && options_.dagster_grpc &&
+      !options_.state_dir.empty()) {
+    dagster_.emplace(options_.state_dir, spec_.name);
+  }
+}
+
+Location::Child::~Child() {
+  if (!grpc_socket.empty()) ::unlink(grpc_socket.c_str());
+}
 
 Location::~Location() {
   for (auto& timer : timers_)
     timer.cancel();
   kill_all();
+  if (published_child_ != 0) dagster_->unpublish();
   auto close = [](Child& child) {
     if (child.session) child.session->close();
     if (child.out) child.out->close();
@@ -111,6 +122,13 @@ void Location::reload(ReloadTrigger trigger, std::string cause) {
 
 void Location::replace(workspace::LocationSpec spec, SupervisionPolicy policy) {
   spec_ = std::move(spec);
+  if (!workspace::is_python_kind(spec_.kind) || !options_.dagster_grpc) {
+    if (published_child_ != 0) dagster_->unpublish();
+    published_child_ = 0;
+    dagster_.reset();
+  } else if (!dagster_ && !options_.state_dir.empty()) {
+    dagster_.emplace(options_.state_dir, spec_.name);
+  }
   machine_.set_policy(policy);
   // A loaded (or failed) location loads the new entry beside the running child; a first load
   // still running under the old entry is of no use and restarts.
@@ -156,6 +174,13 @@ bool Location::on_reaped(pid_t pid, ExitStatus status) {
   for (auto& child : retired_) {
     if (child->pid == pid) {
       child->exited = true;
+      if (child->draining) {
+        log_location(spdlog::level::info, spec_.name,
+                     "{}: the replaced code server {} finished its Dagster runs and {}", spec_.name,
+                     pid, status.describe());
+      }
+      if (child->session) child->session->close();  // a draining child kept its channel
+      child->session.reset();
       return true;
     }
   }
@@ -171,7 +196,7 @@ void Location::check_processes_gone() {
   }
 }
 
-std::vector<std::string> Location::child_argv() const {
+std::vector<std::string> Location::child_argv(const Child& child) const {
   if (spec_.kind == LocationKind::kCommand) return spec_.argv;
   std::vector<std::string> argv{spec_.executable_path.value_or(options_.default_python),
                                 options_.code_server.string(), "--location", spec_.name};
@@ -204,6 +229,9 @@ std::vector<std::string> Location::child_argv() const {
   if (!spec_.working_directory.empty()) {
     argv.insert(argv.end(), {"--working-directory", spec_.working_directory.string()});
   }
+  if (!child.grpc_socket.empty()) {
+    argv.insert(argv.end(), {"--dagster-grpc-socket", child.grpc_socket.string()});
+  }
   return argv;
 }
 
@@ -212,9 +240,9 @@ std::string Location::start_mode(const Child& child) const {
   return child.warm ? "warm" : "cold";
 }
 
-LaunchSpec Location::launch_spec(const std::string& token) const {
+LaunchSpec Location::launch_spec(const Child& child) const {
   LaunchSpec launch;
-  launch.argv = child_argv();
+  launch.argv = child_argv(child);
   launch.working_directory = spec_.working_directory;
   launch.warm = workspace::is_python_kind(spec_.kind) && spec_.warm.value_or(options_.warm);
   std::map<std::string, std::string> env;
@@ -236,7 +264,8 @@ LaunchSpec Location::launch_spec(const std::string& token) const {
   env[ipc::kEnvLocation] = spec_.name;
   env[ipc::kEnvChannelFd] = std::to_string(ipc::kChildChannelFd);
   env[ipc::kEnvProtocol] = std::to_string(ipc::kCodeServerProtocolVersion);
-  env[kEnvInstance] = token;
+  env[kEnvInstance] = child.token;
+  if (!options_.control_socket.empty()) env[ipc::kEnvSocket] = options_.control_socket.string();
   for (const auto& [key, value] : env)
     launch.env.push_back(key + "=" + value);
   return launch;
@@ -244,24 +273,66 @@ LaunchSpec Location::launch_spec(const std::string& token) const {
 
 void Location::retire(std::unique_ptr<Child> child, bool stop) {
   if (!child) return;
-  if (stop && !child->exited) {
-    if (child->session) child->session->shutdown();
-    if (child->pid > 0) {
-      send_stop_signal(child->pid, machine_.policy().stop_signal);
-      child->kill_timer = std::make_unique<boost::asio::steady_timer>(io_);
-      child->kill_timer->expires_after(machine_.policy().stop_timeout);
-      child->kill_timer->async_wait([this, id = child->id](const boost::system::error_code& ec) {
-        if (ec) return;
-        for (const auto& retired : retired_) {
-          if (retired->id == id) kill_child(*retired);
-        }
-      });
+  // A code server that serves Dagster gRPC may have runs in its process group: it finishes them
+  // first (docs/dagster.md, "Runs during a reload"), keeping its channel until it exits.
+  bool drain = stop && !child->exited && child->pid > 0 && child->session &&
+               !child->grpc_socket.empty() && DagsterAddress::is_socket(child->grpc_socket);
+  if (drain) {
+    drain_retired(*child);
+  } else {
+    if (stop && !child->exited) {
+      if (child->session) child->session->shutdown();
+      if (child->pid > 0) stop_retired(*child, machine_.policy().stop_signal);
     }
+    if (child->session) child->session->close();
+    child->session.reset();
   }
-  if (child->session) child->session->close();
-  child->session.reset();
   if (child->pid <= 0) child->exited = true;  // an attached code server: closing is its exit
   if (!processes_gone(*child)) retired_.push_back(std::move(child));
+}
+
+void Location::after_retired(Child& child, std::chrono::milliseconds delay,
+                             std::function<void(Child&)> action) {
+  child.kill_timer = std::make_unique<boost::asio::steady_timer>(io_);
+  child.kill_timer->expires_after(delay);
+  child.kill_timer->async_wait(
+      [this, id = child.id, action = std::move(action)](const boost::system::error_code& ec) {
+        if (ec) return;
+        for (const auto& retired : retired_) {
+          if (retired->id == id && !retired->exited) action(*retired);
+        }
+      });
+}
+
+void Location::stop_retired(Child& child, int signal) {
+  child.draining = false;
+  if (child.session) child.session->shutdown();
+  send_stop_signal(child.pid, signal);
+  after_retired(child, machine_.policy().stop_timeout, [this](Child& late) { kill_child(late); });
+}
+
+void Location::drain_retired(Child& child) {
+  child.draining = true;
+  child.session->call(ipc::method::kDagsterDrain, nlohmann::json::object(),
+                      std::chrono::seconds(10),
+                      [name = spec_.name, pid = child.pid](ipc::RpcReply reply) {
+                        if (!reply.ok()) return;  // it exited first, or it cannot drain
+                        const nlohmann::json& result = reply.result();
+                        int runs = result.is_object() ? result.value("runs", 0) : 0;
+                        if (runs > 0) {
+                          log_location(spdlog::level::info, name,
+                                       "{}: the replaced code server {} finishes {} Dagster "
+                                       "run(s) before it exits",
+                                       name, pid, runs);
+                        }
+                      });
+  after_retired(child, options_.drain_timeout, [this](Child& late) {
+    log_location(spdlog::level::warn, spec_.name,
+                 "{}: the replaced code server {} still has Dagster runs after the drain "
+                 "timeout ({}); stopping it",
+                 spec_.name, late.pid, workspace::format_duration(options_.drain_timeout));
+    stop_retired(late, machine_.policy().stop_signal);
+  });
 }
 
 LaunchOutcome Location::launch() {
@@ -315,6 +386,7 @@ void Location::on_definitions(std::uint64_t child_id, Snapshot snapshot) {
   } else {
     machine_.on_candidate_loaded();
   }
+  publish_dagster_grpc(child_id);
   if (old_version != snapshot_->version) observer_.location_definitions(*this, old_version);
 }
 
@@ -328,6 +400,24 @@ void Location::on_load_error(std::uint64_t child_id, LocationError error) {
   } else {
     machine_.on_candidate_load_error(message);
   }
+  publish_dagster_grpc(child_id);
+}
+
+void Location::publish_dagster_grpc(std::uint64_t child_id) {
+  if (!dagster_ || !is_current(child_id) || current_->grpc_socket.empty()) return;
+  if (!DagsterAddress::is_socket(current_->grpc_socket)) {
+    dagster_error_ = "the code server started no Dagster gRPC server (`codeloc logs " + spec_.name +
+                     "` says why)";
+    return;
+  }
+  std::string error = dagster_->publish(current_->grpc_socket);
+  if (!error.empty()) {
+    dagster_error_ = error;
+    log_location(spdlog::level::warn, spec_.name, "{}: Dagster gRPC: {}", spec_.name, error);
+    return;
+  }
+  dagster_error_.clear();
+  published_child_ = child_id;
 }
 
 CodeServerSession::Callbacks Location::session_callbacks(std::uint64_t id) {
@@ -355,6 +445,11 @@ CodeServerSession::Callbacks Location::session_callbacks(std::uint64_t id) {
 LaunchOutcome Location::spawn(Child& child) {
   child.id = next_child_id_++;
   child.token = make_token(spec_.name, child.id);
+  if (dagster_ && dagster_->usable()) {
+    std::error_code ignored;
+    std::filesystem::create_directories(dagster_->generation_dir(), ignored);
+    child.grpc_socket = dagster_->generation(child.id);
+  }
   if (spec_.kind == LocationKind::kCodeServer) {
     std::string error;
     int fd = spec_.socket ? connect_unix(*spec_.socket, &error) : -1;
@@ -373,7 +468,7 @@ LaunchOutcome Location::spawn(Child& child) {
   }
   // The first start of a location whose interpreter's fork server is warming up waits for it
   // (STARTING, no process yet): one warm-up instead of one cold import per location.
-  LaunchSpec launch = launch_spec(child.token);
+  LaunchSpec launch = launch_spec(child);
   auto ready = [this, alive = std::weak_ptr<char>(alive_), id = child.id] {
     if (alive.lock()) launch_waiting(id);
   };
@@ -397,7 +492,7 @@ void Location::launch_waiting(std::uint64_t child_id) {
     child->exited = true;
     return;
   }
-  LaunchOutcome outcome = start_process(*child, launch_spec(child->token));
+  LaunchOutcome outcome = start_process(*child, launch_spec(*child));
   if (outcome.kind == LaunchOutcome::Kind::kStarted) {
     if (child == candidate_.get()) reload_start_mode_ = start_mode(*child);
     if (child->session) child->session->load(machine_.policy().startup_timeout);
@@ -448,6 +543,10 @@ LaunchOutcome Location::start_process(Child& child, LaunchSpec launch) {
 }
 
 void Location::terminate(int signal) {
+  // A stop does not wait for Dagster runs: replaced code servers still finishing theirs stop too.
+  for (auto& child : retired_) {
+    if (child->draining && !child->exited) stop_retired(*child, signal);
+  }
   if (!current_) return;
   if (current_->session) current_->session->shutdown();
   if (current_->pid > 0) {
@@ -525,7 +624,11 @@ void Location::cancel_timer(TimerKind kind) {
 }
 
 void Location::state_changed(LocationState from, LocationState to) {
-  if (to == LocationState::kStopped) snapshot_.reset();
+  if (to == LocationState::kStopped) {
+    snapshot_.reset();
+    if (published_child_ != 0) dagster_->unpublish();
+    published_child_ = 0;
+  }
   if (to == LocationState::kReloading) reload_started_ = clock_.now();
   if (to != LocationState::kLoadError && !machine_.error().empty() && error_ &&
       error_->message != machine_.error()) {
@@ -599,7 +702,25 @@ nlohmann::json Location::status_json() const {
   status["cold_reason"] = !mode.empty() && !current_->cold_reason.empty()
                               ? nlohmann::json(current_->cold_reason)
                               : nullptr;
+  status["dagster_grpc"] = dagster_grpc_json();
+  nlohmann::json draining = nlohmann::json::array();
+  for (const auto& child : retired_) {
+    if (child->draining && !child->exited) draining.push_back(child->pid);
+  }
+  status["draining"] = std::move(draining);
   return status;
+}
+
+nlohmann::json Location::dagster_grpc_json() const {
+  if (spec_.kind == LocationKind::kGrpcServer) {  // someone else's server, as the entry names it
+    if (spec_.socket) return {{"socket", *spec_.socket}};
+    return {{"host", spec_.host}, {"port", spec_.port.value_or(0)}};
+  }
+  if (!dagster_) return nullptr;
+  std::string error = !dagster_->usable() ? dagster_->why() : dagster_error_;
+  return {{"socket", dagster_->stable().string()},
+          {"published", published_child_ != 0},
+          {"error", error.empty() ? nlohmann::json(nullptr) : nlohmann::json(error)}};
 }
 
 void Location::call(const std::string& method, const nlohmann::json& params,

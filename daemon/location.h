@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "daemon/code_server_session.h"
+#include "daemon/dagster_address.h"
 #include "daemon/location_machine.h"
 #include "daemon/log_ring.h"
 #include "daemon/output_pump.h"
@@ -51,6 +52,13 @@ struct LocationOptions {
   std::size_t log_line_max_bytes = 16u << 10;
   std::size_t max_message_bytes = 512u << 20;
   bool warm = true;  // Python locations ask for warm starts unless their entry says warm: false
+  std::filesystem::path control_socket;  // CODELOC_SOCKET for every child; empty: not set
+  // Dagster's gRPC API (docs/dagster.md): Python locations serve it under state_dir/dagster
+  // unless dagster_grpc is off or state_dir is empty. A replaced code server that serves it
+  // finishes its in-flight runs for drain_timeout at most before it is stopped.
+  std::filesystem::path state_dir;
+  bool dagster_grpc = true;
+  std::chrono::milliseconds drain_timeout{std::chrono::hours(24)};
 };
 
 // REQUIRES: io, clock, launcher and observer outlive the location.
@@ -114,13 +122,22 @@ class Location final : private LocationDriver {
     bool waiting = false;     // no process yet: its start waits for a fork server's warm-up
     bool warm = false;        // forked from a warm interpreter (ForkServerPool)
     std::string cold_reason;  // a warm start was wanted but this one is cold: why
+    // Python kinds with Dagster gRPC: this generation's private socket, removed with the child.
+    std::filesystem::path grpc_socket;
+    bool draining = false;  // retired while serving Dagster gRPC: finishing its runs
     bool exited = false;
     bool reported_gone = false;
     std::shared_ptr<CodeServerSession> session;
     std::shared_ptr<OutputPump> out;
     std::shared_ptr<OutputPump> err;
-    // Retired children only: SIGKILL after the stop timeout.
+    // Retired children only: SIGKILL after the stop timeout (draining: the stop after the drain
+    // timeout).
     std::unique_ptr<boost::asio::steady_timer> kill_timer;
+
+    Child() = default;
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+    ~Child();
   };
 
   // LocationDriver
@@ -136,10 +153,10 @@ class Location final : private LocationDriver {
   void cancel_timer(TimerKind kind) override;
   void state_changed(LocationState from, LocationState to) override;
 
-  LaunchSpec launch_spec(const std::string& token) const;
+  LaunchSpec launch_spec(const Child& child) const;
   // "warm" or "cold" for a Python location's started process; empty otherwise.
   std::string start_mode(const Child& child) const;
-  std::vector<std::string> child_argv() const;
+  std::vector<std::string> child_argv(const Child& child) const;
   // Starts a child for the current spec into `child`; the session's events go to the current or
   // the candidate handlers, whichever the child is by then.
   LaunchOutcome spawn(Child& child);
@@ -155,6 +172,19 @@ class Location final : private LocationDriver {
   void retire(std::unique_ptr<Child> child, bool stop);
   // Sends `signal` to the process group `group`, then SIGCONT so that a stopped child acts on it.
   void send_stop_signal(pid_t group, int signal);
+  // A retired child: the stop signal now, SIGKILL after the stop timeout.
+  void stop_retired(Child& child, int signal);
+  // A retired child that serves Dagster gRPC: dagster.drain now, stop_retired after the drain
+  // timeout unless it has exited by then.
+  void drain_retired(Child& child);
+  // Runs `action` on `child` after `delay`, if it is still retired and running then.
+  void after_retired(Child& child, std::chrono::milliseconds delay,
+                     std::function<void(Child&)> action);
+  // Dagster gRPC: points the stable path at the current child's socket once it has loaded (or
+  // failed to load: Dagster's server then shows the error).
+  void publish_dagster_grpc(std::uint64_t child_id);
+  // The dagster_grpc field of status_json.
+  nlohmann::json dagster_grpc_json() const;
   void kill_child(const Child& child);
   void reload_ended(LocationState outcome);
   void on_line(std::uint64_t child_id, pid_t pid, OutputStream stream, std::string_view text,
@@ -182,6 +212,11 @@ class Location final : private LocationDriver {
   // Expires with the location: callbacks kept elsewhere (ProcessLauncher::wait_until_warm) check
   // it.
   std::shared_ptr<char> alive_ = std::make_shared<char>();
+
+  // Python kinds with Dagster gRPC on (DagsterAddress::usable may still say no).
+  std::optional<DagsterAddress> dagster_;
+  std::uint64_t published_child_ = 0;  // the child whose socket the stable path names; 0: none
+  std::string dagster_error_;          // why the current child's server is not published
 
   std::shared_ptr<const Snapshot> snapshot_;
   std::optional<LocationError> error_;

@@ -17,6 +17,8 @@ inline constexpr int kControlProtocolVersion = 1;
 inline constexpr const char* kEnvChannelFd = "CODELOC_CHANNEL_FD";
 inline constexpr const char* kEnvLocation = "CODELOC_LOCATION";
 inline constexpr const char* kEnvProtocol = "CODELOC_PROTOCOL";
+// The daemon's control socket, so that a child can call it (a Dagster UI reload, docs/dagster.md).
+inline constexpr const char* kEnvSocket = "CODELOC_SOCKET";
 // grpc_server attach processes: the entry's additional_metadata as a JSON object (not argv: the
 // values may be secrets).
 inline constexpr const char* kEnvGrpcMetadata = "CODELOC_GRPC_METADATA";
@@ -29,6 +31,8 @@ inline constexpr const char* kInitialize = "initialize";
 inline constexpr const char* kDefinitionsGet = "definitions.get";
 inline constexpr const char* kPing = "ping";
 inline constexpr const char* kShutdown = "shutdown";
+// Python code servers: stop taking Dagster runs, exit once the running ones end (docs/dagster.md).
+inline constexpr const char* kDagsterDrain = "dagster.drain";
 
 // Client -> daemon.
 inline constexpr const char* kDaemonInfo = "daemon.info";

@@ -66,6 +66,8 @@ class Options:
     location: str
     target: Target
     channel_fd: int
+    # This generation's private socket for Dagster's gRPC API (dagster_grpc.py); None: none.
+    dagster_grpc_socket: Optional[str] = None
     # --attach-grpc: the Dagster gRPC server whose definitions this process serves (attach.py).
     grpc: Optional[GrpcAddress] = None
 
@@ -104,6 +106,11 @@ def _parser() -> argparse.ArgumentParser:
         "-d",
         metavar="DIR",
         help="first on sys.path (default: the current directory)",
+    )
+    parser.add_argument(
+        "--dagster-grpc-socket",
+        metavar="PATH",
+        help="also serve Dagster's gRPC API on this Unix socket (docs/dagster.md)",
     )
     parser.add_argument(
         "--channel-fd",
@@ -154,6 +161,9 @@ def parse(argv: List[str], environ: Mapping[str, str] = os.environ) -> Options:
         location=location,
         target=Target(kind, name, args.attribute or None, working_directory),
         channel_fd=channel_fd,
+        dagster_grpc_socket=(
+            os.path.abspath(args.dagster_grpc_socket) if args.dagster_grpc_socket else None
+        ),
         grpc=grpc,
     )
 

@@ -6,15 +6,19 @@ Methods (docs/protocol.md, "Code-server protocol v1"):
   a load error is cached too and reported again (error -32001, data = the load error object).
 - ``ping``: ``{}``.
 - ``shutdown``: ``{}``, then exit 0.
+- ``dagster.drain``: ``{"runs": N}``; Dagster's gRPC server (``--dagster-grpc-socket``) refuses new
+  runs, and the process exits 0 by itself once its N in-flight runs have finished (end of file on
+  the channel no longer ends it sooner; ``shutdown`` still does).
 - anything else: -32601.
-The process exits 0 when the channel reaches end of file. User code may print freely: stdout and
-stderr are not the channel.
+The process exits 0 when the channel reaches end of file (after the drain, when one was asked).
+User code may print freely: stdout and stderr are not the channel.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Union
 
@@ -24,6 +28,7 @@ from . import (
     SUPPORTED_PROTOCOL_VERSIONS,
     attach,
     cli,
+    dagster_grpc,
     errors,
     jsonrpc,
     loader,
@@ -61,11 +66,14 @@ class Server:
         self._result: Optional[RawJson] = None
         self._load_error: Optional[RpcError] = None
         self._exit_requested = False
+        self._draining = False
+        self.grpc: Optional[dagster_grpc.DagsterGrpc] = None
         self._methods: Dict[str, Callable[[Request], Union[RawJson, Any]]] = {
             "initialize": self._initialize,
             "definitions.get": self._definitions_get,
             "ping": lambda request: {},
             "shutdown": self._shutdown,
+            "dagster.drain": self._drain,
         }
 
     # ---- methods ----
@@ -107,7 +115,24 @@ class Server:
 
     def _shutdown(self, request: Request) -> Any:
         self._exit_requested = True
+        self._draining = False  # a stop: no waiting for runs
         return {}
+
+    def _drain(self, request: Request) -> Any:
+        if self._draining:
+            return {"runs": self.grpc.drain() if self.grpc is not None else 0}
+        self._draining = True
+        runs = self.grpc.drain() if self.grpc is not None else 0
+        log(f"draining: {runs} Dagster run(s) in flight; exiting once they have finished")
+        # The daemon keeps the channel open meanwhile; the exit is this process's own.
+        threading.Thread(target=self._exit_when_drained, name="codeloc-drain", daemon=True).start()
+        return {"runs": runs}
+
+    def _exit_when_drained(self) -> None:
+        if self.grpc is not None:
+            self.grpc.wait_drained()
+        log("drained: no Dagster run left in flight")
+        _exit(0)
 
     # ---- loading ----
 
@@ -125,6 +150,8 @@ class Server:
             data = errors.load_error(error)
             self._load_error = RpcError(jsonrpc.LOAD_ERROR, errors.summary_line(data), data)
             log(f"load error: {errors.summary_line(data)}")
+            if not isinstance(error, loader.DagsterMissing):
+                self._start_dagster_grpc()  # Dagster's server then reports the error itself
             return
         self._result = RawJson(f'{{"snapshot":{snapshot_text},"summary":{jsonrpc.dumps(counts)}}}')
         elapsed = time.monotonic() - started
@@ -133,10 +160,33 @@ class Server:
             + ", ".join(f"{n} {kind}" for kind, n in counts.items())
             + f" ({len(snapshot_text)} bytes)"
         )
+        self._start_dagster_grpc()
 
     def _build_live_snapshot(self) -> Dict[str, Any]:
         repository = loader.load_repository(self.options.target)
         return snapshot.build(repository, self.options.location)
+
+    def _start_dagster_grpc(self) -> None:
+        """Dagster's gRPC API on this generation's socket, when the daemon asked for one. A failure
+        leaves codeloc's own API serving, and says why."""
+        path = self.options.dagster_grpc_socket
+        if not path:
+            return
+        started = time.monotonic()
+        grpc = dagster_grpc.DagsterGrpc(self.options.location, self.options.target, path)
+        try:
+            grpc.start()
+        except Exception as error:
+            log(
+                f"no Dagster gRPC server: {type(error).__name__}: {error}"
+                " (codeloc's own API still serves this location)"
+            )
+            return
+        self.grpc = grpc
+        log(
+            f"Dagster gRPC server {grpc.server_id()} on {path}"
+            f" in {time.monotonic() - started:.2f}s"
+        )
 
     # ---- dispatch ----
 
@@ -165,17 +215,20 @@ class Server:
         return None if request.is_notification else jsonrpc.response(request.id, result)
 
     def serve(self) -> int:
-        """Serves until shutdown or end of file; returns the exit status (0)."""
+        """Serves until shutdown or end of file (then, after a drain, until the in-flight runs have
+        finished); returns the exit status (0)."""
         while not self._exit_requested:
             line = self.channel.read_message()
             if line is None:
-                return 0
+                break
             answer = self.handle(line)
             if answer is not None:
                 try:
                     self.channel.write_message(answer)
                 except ChannelClosed:
-                    return 0
+                    break
+        if self._draining:
+            self._exit_when_drained()
         return 0
 
 
