@@ -131,6 +131,10 @@ void DevConsole::reloaded(const daemon::Location& location, const daemon::Reload
   }
 }
 
+void DevConsole::ui_ready(const std::string& url) {
+  line("Dagster UI: " + url, kGreen);
+}
+
 void DevConsole::workspace_applied(const workspace::WorkspaceDiff& diff) {
   if (first_workspace_) {
     first_workspace_ = false;

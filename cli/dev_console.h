@@ -33,6 +33,8 @@ class DevConsole final : public daemon::SupervisorListener {
   void output(const daemon::Location& location, const daemon::LogLine& line) override;
   void reloaded(const daemon::Location& location, const daemon::ReloadReport& report) override;
   void workspace_applied(const workspace::WorkspaceDiff& diff) override;
+  // `dev --ui`: Dagster's webserver answers at `url`.
+  void ui_ready(const std::string& url);
 
  private:
   void line(const std::string& text, const char* color);

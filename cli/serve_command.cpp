@@ -2,6 +2,7 @@
 // codeloc dev [-w FILE]... [daemon settings]: the same, for a laptop: watching on, its own socket,
 // and the dev console (cli/dev_console.h) instead of the daemon log's location lines.
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -50,13 +51,15 @@ std::optional<config::Settings> resolve(const ServeOptions& options, bool dev, i
 }
 
 int run(const ServeOptions& options, const config::Settings& settings,
-        std::vector<daemon::SupervisorListener*> listeners, bool log_location_events) {
+        std::vector<daemon::SupervisorListener*> listeners, bool log_location_events,
+        std::function<void(const std::string&)> on_ui_ready = {}) {
   daemon::DaemonOptions daemon_options;
   daemon_options.workspace_files = options.workspace_files;
   if (daemon_options.workspace_files.empty()) daemon_options.workspace_files = {"workspace.yaml"};
   daemon_options.settings = settings;
   daemon_options.listeners = std::move(listeners);
   daemon_options.log_location_events = log_location_events;
+  daemon_options.on_ui_ready = std::move(on_ui_ready);
   return daemon::run_daemon(daemon_options) == 0 ? kExitOk : kExitFailure;
 }
 
@@ -102,7 +105,8 @@ void add_dev_command(CLI::App& app, int* exit_code) {
     daemon::setup_dev_logging(settings->log_level, color);
     daemon::SystemClock clock;
     DevConsole console(std::cerr, clock, color);
-    *exit_code = run(*options, *settings, {&console}, /*log_location_events=*/false);
+    *exit_code = run(*options, *settings, {&console}, /*log_location_events=*/false,
+                     [&console](const std::string& url) { console.ui_ready(url); });
   });
 }
 

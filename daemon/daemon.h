@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct DaemonOptions {
   bool log_location_events = true;
   // More listeners (not owned; they must outlive run_daemon).
   std::vector<SupervisorListener*> listeners;
+  // With settings.ui: told the Dagster UI's URL once its webserver answers (`codeloc dev` shows
+  // it); unset: the URL is logged.
+  std::function<void(const std::string& url)> on_ui_ready;
 };
 
 // Runs the daemon in the foreground. 0 after a clean stop (SIGTERM/SIGINT); 1 when it cannot

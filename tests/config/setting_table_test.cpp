@@ -68,5 +68,55 @@ TEST(SettingsTable, EverySettingIsInTheDocumentation) {
   }
 }
 
+// Parses `text` for `key` against defaults; the error, or empty.
+std::string parse_into(Settings* settings, const char* key, std::string_view text) {
+  std::string error;
+  const SettingDef* def = find_setting(key);
+  if (!def) return std::string("no setting ") + key;
+  if (!def->parse(text, ValueContext{"/work", "/home/ana"}, settings, &error) && error.empty()) {
+    return "refused without an error";
+  }
+  return error;
+}
+
+TEST(SettingsTable, UiSettingsTakeTheirValues) {
+  Settings s = Settings::defaults({}, 1000);
+  EXPECT_FALSE(s.ui);
+  EXPECT_TRUE(find_setting("ui")->is_bool) << "--ui / --no-ui";
+  EXPECT_EQ(parse_into(&s, "ui", "yes"), "");
+  EXPECT_TRUE(s.ui);
+  EXPECT_EQ(parse_into(&s, "ui_port", "8080"), "");
+  EXPECT_EQ(s.ui_port, 8080u);
+  EXPECT_EQ(parse_into(&s, "ui_host", "0.0.0.0"), "");
+  EXPECT_EQ(s.ui_host, "0.0.0.0");
+  EXPECT_EQ(parse_into(&s, "ui_host", "dagster.local"), "");
+  EXPECT_EQ(s.ui_host, "dagster.local");
+  EXPECT_EQ(parse_into(&s, "ui_python", ".venv/bin/python"), "");
+  EXPECT_EQ(s.ui_python, "/work/.venv/bin/python");
+  EXPECT_EQ(parse_into(&s, "ui_python", "~/venv/bin/python"), "");
+  EXPECT_EQ(s.ui_python, "/home/ana/venv/bin/python");
+  EXPECT_EQ(parse_into(&s, "ui_python", ""), "");
+  EXPECT_EQ(s.ui_python, "") << "empty: the first Python location's interpreter";
+  EXPECT_EQ(parse_into(&s, "dagster_home", "home"), "");
+  EXPECT_EQ(s.dagster_home, "/work/home");
+  EXPECT_EQ(parse_into(&s, "dagster_home", ""), "");
+  EXPECT_EQ(s.dagster_home, "");
+}
+
+TEST(SettingsTable, UiSettingsRefuseBadValues) {
+  Settings s = Settings::defaults({}, 1000);
+  EXPECT_EQ(parse_into(&s, "ui_port", "0"), "expected a TCP port from 1 to 65535, got '0'");
+  EXPECT_EQ(parse_into(&s, "ui_port", "65536"),
+            "expected a TCP port from 1 to 65535, got '65536'");
+  EXPECT_EQ(parse_into(&s, "ui_port", "http"), "expected a TCP port from 1 to 65535, got 'http'");
+  EXPECT_EQ(s.ui_port, 3000u);
+  for (const char* host : {"", "::1", "http://x", "a b", "host:3000"}) {
+    EXPECT_EQ(parse_into(&s, "ui_host", host),
+              "expected a host name or an IPv4 address like 127.0.0.1, got '" +
+                  std::string(host) + "'");
+  }
+  EXPECT_EQ(s.ui_host, "127.0.0.1");
+}
+
 }  // namespace
 }  // namespace codeloc::config
