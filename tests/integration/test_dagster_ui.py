@@ -188,6 +188,8 @@ class UI:
         for server in self.d.rpc("daemon.info")["result"].get("fork_servers") or []:
             if server.get("pid"):
                 self.note(server["pid"])
+        for pid in descendants(self.d.proc.pid):  # run workers and whatever else they started
+            self.note(pid)
         return locations
 
     def note(self, pid: int) -> None:
@@ -306,6 +308,27 @@ class UI:
         for process in self.processes:
             process.stop()
         shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+def descendants(root: int) -> set[int]:
+    """The live descendants of `root` now (from /proc's parent links)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = pathlib.Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] not in ("Z", "X"):
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 def cmdline(pid: int) -> str:
