@@ -4,7 +4,7 @@
 # bench/RESULTS.md rewritten with its table, the machine and the command (bench/README.md has each
 # method).
 #
-#   bench/run.sh            everything but the 10-minute soak (about 38 minutes on 2 cores)
+#   bench/run.sh            everything but the 10-minute soak (about 43 minutes on 2 cores)
 #   bench/run.sh --soak     the soak too
 #   BENCH_ONLY="peers api"  only these of: peers footprint api reload warm ui micro soak
 #
