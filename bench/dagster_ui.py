@@ -448,8 +448,8 @@ def markdown(result: dict) -> str:
     saves = result.get("saves") or {}
     if saves:
         lines += ["### Save to the new asset in Dagster's GraphQL", "",
-                  "A save of `definitions.py` in a copy of examples/analytics (`python_module`, the "
-                  "example-analytics venv) that renames one asset; the time until "
+                  "A save of `definitions.py` in a copy of examples/analytics (`python_module`, "
+                  "the example-analytics venv) that renames one asset; the time until "
                   "`workspaceOrError` shows the new key and not the old one.", "",
                   "| | saves | median | p90 | min | max | of which |",
                   "|---|---|---|---|---|---|---|"]
@@ -573,7 +573,8 @@ def main() -> int:
     result = {"command": rl.command_line(), "machine": rl.machine(),
               "dagster_version": dagster_version(), "debounce": args.watch_debounce,
               "load": {"before": os.getloadavg()[0]},
-              "poll": args.poll, "phase": args.phase, "seed": args.seed, "counts": counts, "saves": {}, "start": []}
+              "poll": args.poll, "phase": args.phase, "seed": args.seed, "counts": counts,
+              "saves": {}, "start": []}
     markers: list[str] = []
     pids: set[int] = set()
     with rl.Measuring(pids, lambda: markers or [PREFIX]) as outcome:

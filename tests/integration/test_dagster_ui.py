@@ -28,7 +28,7 @@ import pytest
 
 import dagster_graphql as gql
 from conftest import BUILD_DIR
-from daemon_harness import RpcClient, pid_alive, wait_for
+from daemon_harness import pid_alive, wait_for
 
 DAGSTER_PYTHON = pathlib.Path(os.environ.get("CODELOC_DAGSTER_PYTHON")
                               or BUILD_DIR / "venvs" / "dagster" / "bin" / "python")
