@@ -82,6 +82,7 @@ std::string parse_into(Settings* settings, const char* key, std::string_view tex
 TEST(SettingsTable, UiSettingsTakeTheirValues) {
   Settings s = Settings::defaults({}, 1000);
   EXPECT_FALSE(s.ui);
+  ASSERT_NE(find_setting("ui"), nullptr);
   EXPECT_TRUE(find_setting("ui")->is_bool) << "--ui / --no-ui";
   EXPECT_EQ(parse_into(&s, "ui", "yes"), "");
   EXPECT_TRUE(s.ui);
