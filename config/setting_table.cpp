@@ -111,6 +111,45 @@ std::optional<std::string> parse_interpreter(std::string_view text, const ValueC
   return path ? std::optional<std::string>(path->native()) : std::nullopt;
 }
 
+// parse_interpreter, where empty means "chosen by the daemon" (ui_python).
+std::optional<std::string> parse_optional_interpreter(std::string_view text,
+                                                      const ValueContext& context,
+                                                      std::string* error) {
+  if (text.empty()) return std::string();
+  return parse_interpreter(text, context, error);
+}
+
+// parse_path, where empty means "chosen by the daemon" (dagster_home).
+std::optional<std::filesystem::path> parse_optional_path(std::string_view text,
+                                                         const ValueContext& context,
+                                                         std::string* error) {
+  if (text.empty()) return std::filesystem::path();
+  return parse_path(text, context, error);
+}
+
+// A host name or IPv4 address to listen on; no ':' (an IPv6 address would need brackets in the
+// UI's URL) and nothing a URL would split on.
+std::optional<std::string> parse_host(std::string_view text, const ValueContext&,
+                                      std::string* error) {
+  if (text.empty() || text.find_first_of(" \t\n/:@?#") != std::string_view::npos) {
+    *error =
+        "expected a host name or an IPv4 address like 127.0.0.1, got '" + std::string(text) + "'";
+    return std::nullopt;
+  }
+  return std::string(text);
+}
+
+std::optional<std::uint64_t> parse_port(std::string_view text, const ValueContext&,
+                                        std::string* error) {
+  std::string ignored;
+  auto port = parse_count(text, 1, &ignored);
+  if (!port || *port > 65535) {
+    *error = "expected a TCP port from 1 to 65535, got '" + std::string(text) + "'";
+    return std::nullopt;
+  }
+  return port;
+}
+
 // Empty means no group. A name or number is checked against the group database by the daemon
 // when it creates the socket, not here (no I/O).
 std::optional<std::optional<std::string>> parse_group(std::string_view text, const ValueContext&,
@@ -303,6 +342,39 @@ std::vector<SettingDef> make_table() {
       def("warm_preload", "CODELOC_WARM_PRELOAD", "--warm-preload", "MODULES", "dagster",
           "modules a warm interpreter imports before forking, comma-separated"),
       [](auto& s) -> auto& { return s.warm_preload; }, plain(parse_module_list), module_list_text));
+  SettingDef dagster_grpc = bind_field<bool>(
+      def("dagster_grpc", "CODELOC_DAGSTER_GRPC", "--dagster-grpc", "BOOL", "true",
+          "Python locations also serve Dagster's gRPC API (docs/dagster.md)"),
+      [](auto& s) -> auto& { return s.dagster_grpc; }, plain(parse_bool), bool_text);
+  dagster_grpc.is_bool = true;
+  table.push_back(std::move(dagster_grpc));
+  table.push_back(bind_field<milliseconds>(
+      def("drain_timeout", "CODELOC_DRAIN_TIMEOUT", "--drain-timeout", "DURATION", "24h",
+          "how long a replaced code server may finish its in-flight Dagster runs"),
+      [](auto& s) -> auto& { return s.drain_timeout; }, duration(kPositive),
+      workspace::format_duration));
+  SettingDef ui = bind_field<bool>(
+      def("ui", "CODELOC_UI", "--ui", "BOOL", "false",
+          "run Dagster's webserver and daemon on the locations (docs/cli.md, `dev --ui`)"),
+      [](auto& s) -> auto& { return s.ui; }, plain(parse_bool), bool_text);
+  ui.is_bool = true;
+  table.push_back(std::move(ui));
+  table.push_back(bind_field<std::string>(
+      def("ui_python", "CODELOC_UI_PYTHON", "--ui-python", "PATH", "none",
+          "the Python whose environment has dagster-webserver; none: the first Python location's"),
+      [](auto& s) -> auto& { return s.ui_python; }, parse_optional_interpreter, text));
+  table.push_back(bind_field<std::string>(
+      def("ui_host", "CODELOC_UI_HOST", "--ui-host", "HOST", "127.0.0.1",
+          "the address dagster-webserver listens on"),
+      [](auto& s) -> auto& { return s.ui_host; }, parse_host, text));
+  table.push_back(bind_field<std::uint64_t>(
+      def("ui_port", "CODELOC_UI_PORT", "--ui-port", "PORT", "3000",
+          "the TCP port dagster-webserver listens on"),
+      [](auto& s) -> auto& { return s.ui_port; }, parse_port, count_text));
+  table.push_back(bind_field<std::filesystem::path>(
+      def("dagster_home", "CODELOC_DAGSTER_HOME", "--dagster-home", "PATH", "none",
+          "DAGSTER_HOME for the webserver and daemon; none: $DAGSTER_HOME, else under state_dir"),
+      [](auto& s) -> auto& { return s.dagster_home; }, parse_optional_path, path_text));
   table.push_back(bind_field<milliseconds>(
       def("watch_debounce", "CODELOC_WATCH_DEBOUNCE", "--watch-debounce", "DURATION", "100ms",
           "quiet time after a file change before the reload"),

@@ -11,6 +11,7 @@
 
 #include "daemon/code_server_locator.h"
 #include "daemon/control_server.h"
+#include "daemon/dagster_ui.h"
 #include "daemon/event_log.h"
 #include "daemon/fork_server_pool.h"
 #include "daemon/location_watches.h"
@@ -131,6 +132,10 @@ int run_daemon(const DaemonOptions& options) {
   location_options.log_line_max_bytes = settings.log_line_max_bytes;
   location_options.max_message_bytes = settings.max_message_bytes;
   location_options.warm = settings.warm;
+  location_options.control_socket = settings.socket;
+  location_options.state_dir = settings.state_dir;
+  location_options.dagster_grpc = settings.dagster_grpc;
+  location_options.drain_timeout = settings.drain_timeout;
 
   boost::asio::io_context io;
   SystemClock clock;
@@ -141,7 +146,15 @@ int run_daemon(const DaemonOptions& options) {
   fork_options.log_line_max_bytes = settings.log_line_max_bytes;
   ForkServerPool launcher(io, cold_launcher, fork_options);
   Supervisor supervisor(io, clock, launcher, settings, location_options);
-  supervisor.set_helpers(&launcher);
+  supervisor.add_helpers(&launcher, HelperStop::kAfterLocations);
+  std::optional<DagsterUi> ui;
+  if (settings.ui) {
+    DagsterUiOptions ui_options = dagster_ui_options(settings);
+    ui_options.on_ready = options.on_ui_ready;
+    ui.emplace(io, cold_launcher, supervisor, std::move(ui_options));
+    supervisor.add_helpers(&*ui, HelperStop::kBeforeLocations);
+    supervisor.add_listener(&*ui);
+  }
   EventLog event_log(clock);
   if (options.log_location_events) supervisor.add_listener(&event_log);
   for (SupervisorListener* listener : options.listeners)
