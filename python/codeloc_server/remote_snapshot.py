@@ -51,20 +51,8 @@ def _jobs(repository: Any) -> List[Dict[str, Any]]:
 
 
 def _schedules(repository: Any) -> List[Dict[str, Any]]:
-    schedules = []
-    for schedule in repository.get_schedules():
-        cron = schedule.cron_schedule
-        schedules.append(
-            {
-                "name": schedule.name,
-                "cron_schedule": cron if isinstance(cron, str) else [str(c) for c in cron],
-                "job": _str_or_none(schedule.job_name),
-                "execution_timezone": _str_or_none(schedule.execution_timezone),
-                "default_status": _status(schedule.default_status),
-                "description": _str_or_none(schedule.description),
-            }
-        )
-    return sorted(schedules, key=lambda s: s["name"])
+    entries = (live.schedule_entry(s) for s in repository.get_schedules())
+    return sorted(entries, key=lambda s: s["name"])
 
 
 def _sensor_asset_selection(sensor: Any, asset_graph: Any) -> Optional[List[List[str]]]:

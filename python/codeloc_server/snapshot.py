@@ -151,21 +151,21 @@ def _jobs(repository: Any) -> List[Dict[str, Any]]:
     return sorted(jobs, key=lambda j: j["name"])
 
 
+def schedule_entry(schedule: Any) -> Dict[str, Any]:
+    """One schedule's entry, from a ``ScheduleDefinition`` or a remote schedule (the same fields)."""
+    cron = schedule.cron_schedule
+    return {
+        "name": schedule.name,
+        "cron_schedule": cron if isinstance(cron, str) else [str(c) for c in cron],
+        "job": _str_or_none(schedule.job_name),
+        "execution_timezone": _str_or_none(schedule.execution_timezone),
+        "default_status": _status(schedule.default_status),
+        "description": _str_or_none(schedule.description),
+    }
+
+
 def _schedules(repository: Any) -> List[Dict[str, Any]]:
-    schedules = []
-    for schedule in repository.schedule_defs:
-        cron = schedule.cron_schedule
-        schedules.append(
-            {
-                "name": schedule.name,
-                "cron_schedule": cron if isinstance(cron, str) else [str(c) for c in cron],
-                "job": _str_or_none(schedule.job_name),
-                "execution_timezone": _str_or_none(schedule.execution_timezone),
-                "default_status": _status(schedule.default_status),
-                "description": _str_or_none(schedule.description),
-            }
-        )
-    return sorted(schedules, key=lambda s: s["name"])
+    return sorted((schedule_entry(s) for s in repository.schedule_defs), key=lambda s: s["name"])
 
 
 def _sensor_asset_selection(sensor: Any, asset_graph: Any) -> Optional[List[List[str]]]:
