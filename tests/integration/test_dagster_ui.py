@@ -55,6 +55,7 @@ def defs_source(io: pathlib.Path, assets: tuple[str, ...] = (), sensor: bool = F
     text = textwrap.dedent(f"""\
         import json
         import os
+        import sys
         import time
 
         import dagster as dg
@@ -65,7 +66,8 @@ def defs_source(io: pathlib.Path, assets: tuple[str, ...] = (), sensor: bool = F
         def record(folder, name, **more):
             os.makedirs(os.path.join(IO, folder), exist_ok=True)
             data = dict(pid=os.getpid(), ppid=os.getppid(), pgid=os.getpgid(0),
-                        instance=os.environ.get("CODELOC_INSTANCE"), **more)
+                        instance=os.environ.get("CODELOC_INSTANCE"), executable=sys.executable,
+                        cwd=os.getcwd(), marker=os.environ.get("CODELOC_TEST_MARKER"), **more)
             path = os.path.join(IO, folder, name + ".json")
             with open(path + ".tmp", "w") as f:
                 json.dump(data, f)
@@ -409,7 +411,7 @@ def test_a_save_that_adds_an_asset_shows_in_the_webserver_by_itself(ui, tmp_path
 def test_a_run_started_before_a_save_finishes_in_the_old_generation(ui, tmp_path):
     p = Project(tmp_path, "runs")
     p.write()
-    ui.start_codeloc(p.entry(), watch=True)
+    ui.start_codeloc(p.entry("      env: {CODELOC_TEST_MARKER: from-the-entry}\n"), watch=True)
     old = ui.wait_loaded(p.name)
     ui.d.wait_log(r"watching 1 location\(s\)")
     client = ui.start_webserver()
@@ -423,9 +425,13 @@ def test_a_run_started_before_a_save_finishes_in_the_old_generation(ui, tmp_path
                                    f"run {run_id} to reach its asset", SLOW)
         assert client.run_status(run_id) == "STARTED"
     for record in records.values():
-        # The run worker is the old generation's child, in its process group.
+        # The run worker is the old generation's child, in its process group, with the location's
+        # interpreter, environment and working directory.
         assert record["ppid"] == old["pid"], (record, old)
         assert record["pgid"] == os.getpgid(old["pid"])
+        assert record["executable"] == str(DAGSTER_PYTHON), record
+        assert record["marker"] == "from-the-entry", record
+        assert record["cwd"] == str(p.folder), record
         ui.note(record["pid"])
 
     p.write(assets=("saved_during_the_runs",))
