@@ -451,8 +451,13 @@ def test_a_run_started_before_a_save_finishes_in_the_old_generation(ui, tmp_path
     done = ui.wait_run(finishing, gql.FINISHED)
     assert done["status"] == "SUCCESS", done
     wait_for(lambda: not pid_alive(old["pid"]), "the drained old generation to exit", SLOW)
-    loc = ui.locations()[p.name]
-    assert loc["pid"] == new["pid"] and loc["draining"] == [] and loc["state"] == "LOADED"
+    # Once the daemon has reaped it, it is no longer listed as draining.
+    def none_draining():
+        loc = ui.locations()[p.name]
+        return loc if loc["draining"] == [] else None
+
+    loc = wait_for(none_draining, "the daemon to reap the drained generation")
+    assert loc["pid"] == new["pid"] and loc["state"] == "LOADED"
 
     # A run launched now runs in the new generation.
     third = client.launch_run(p.name, "wait_job")

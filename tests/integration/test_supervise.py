@@ -196,12 +196,16 @@ def test_sighup_applies_the_workspace_diff(daemon_factory, test_server):
     assert d.stop() == 0
 
 
-def test_grpc_server_entries_are_a_load_error_and_the_rest_runs(daemon_factory, test_server):
+def test_a_grpc_server_entry_that_cannot_be_read_is_a_load_error_and_the_rest_runs(
+        daemon_factory, test_server):
+    """The entry's reader process needs dagster (docs/dagster.md, "grpc_server: entries"); an
+    interpreter without it is a load error that says so, and the other locations run."""
     d = daemon_factory(workspace(
-        "\n  - grpc_server:\n      host: localhost\n      port: 4266\n      location_name: remote",
+        "\n  - grpc_server:\n      host: localhost\n      port: 4266\n      location_name: remote"
+        "\n      executable_path: /usr/bin/python3",
         command_entry("local", test_server)), extra_args=FAST).start()
     remote = d.wait_state("remote", "LOAD_ERROR")
-    assert "gRPC" in remote["error"]["message"] and "code_server" in remote["error"]["message"]
+    assert "dagster cannot be imported by /usr/bin/python3" in remote["error"]["message"], remote
     d.wait_state("local", "LOADED")
     assert d.stop() == 0
 
