@@ -381,12 +381,14 @@ void Location::on_definitions(std::uint64_t child_id, Snapshot snapshot) {
   std::string old_version = snapshot_ ? snapshot_->version : "";
   snapshot_ = std::make_shared<const Snapshot>(std::move(snapshot));
   error_.reset();
+  // Before the machine: the answers and events it sets off (a location.reload waiting, which a
+  // Dagster UI reload is) must find the new server at the stable path.
+  publish_dagster_grpc(current ? *current_ : *candidate_);
   if (current) {
     machine_.on_loaded();
   } else {
     machine_.on_candidate_loaded();
   }
-  publish_dagster_grpc(child_id);
   if (old_version != snapshot_->version) observer_.location_definitions(*this, old_version);
 }
 
@@ -395,29 +397,29 @@ void Location::on_load_error(std::uint64_t child_id, LocationError error) {
   if (!current && !is_candidate(child_id)) return;
   std::string message = error.message;
   error_ = std::move(error);
+  publish_dagster_grpc(current ? *current_ : *candidate_);  // before the machine, as above
   if (current) {
     machine_.on_load_error(message);
   } else {
     machine_.on_candidate_load_error(message);
   }
-  publish_dagster_grpc(child_id);
 }
 
-void Location::publish_dagster_grpc(std::uint64_t child_id) {
-  if (!dagster_ || !is_current(child_id) || current_->grpc_socket.empty()) return;
-  if (!DagsterAddress::is_socket(current_->grpc_socket)) {
+void Location::publish_dagster_grpc(const Child& child) {
+  if (!dagster_ || child.grpc_socket.empty()) return;
+  if (!DagsterAddress::is_socket(child.grpc_socket)) {
     dagster_error_ = "the code server started no Dagster gRPC server (`codeloc logs " + spec_.name +
                      "` says why)";
     return;
   }
-  std::string error = dagster_->publish(current_->grpc_socket);
+  std::string error = dagster_->publish(child.grpc_socket);
   if (!error.empty()) {
     dagster_error_ = error;
     log_location(spdlog::level::warn, spec_.name, "{}: Dagster gRPC: {}", spec_.name, error);
     return;
   }
   dagster_error_.clear();
-  published_child_ = child_id;
+  published_child_ = child.id;
 }
 
 CodeServerSession::Callbacks Location::session_callbacks(std::uint64_t id) {

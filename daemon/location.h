@@ -180,9 +180,9 @@ class Location final : private LocationDriver {
   // Runs `action` on `child` after `delay`, if it is still retired and running then.
   void after_retired(Child& child, std::chrono::milliseconds delay,
                      std::function<void(Child&)> action);
-  // Dagster gRPC: points the stable path at the current child's socket once it has loaded (or
-  // failed to load: Dagster's server then shows the error).
-  void publish_dagster_grpc(std::uint64_t child_id);
+  // Dagster gRPC: points the stable path at `child`'s socket once it has loaded (or failed to
+  // load: Dagster's server then shows the error), as it becomes the current child.
+  void publish_dagster_grpc(const Child& child);
   // The dagster_grpc field of status_json.
   nlohmann::json dagster_grpc_json() const;
   void kill_child(const Child& child);
