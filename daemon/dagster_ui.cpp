@@ -296,9 +296,10 @@ void DagsterUi::start_helpers() {
       "Dagster UI: starting dagster-webserver and dagster-daemon from {} (DAGSTER_HOME {})",
       bin.string(), home_.string());
   launch(webserver);
-  if (is_executable(bin / "dagster-daemon")) {
-    launch(daemon);
-  } else {
+  // dagster-daemon starts once the webserver answers (probe): on a fresh DAGSTER_HOME both would
+  // create the instance's SQLite tables at once, and one of them would fail ("table ... already
+  // exists").
+  if (!is_executable(bin / "dagster-daemon")) {
     daemon.state = State::kFailed;
     daemon.error = (bin / "dagster-daemon").string() + " does not exist (it comes with dagster)";
     spdlog::error("Dagster UI: {}; schedules and sensors will not run", daemon.error);
@@ -369,6 +370,8 @@ void DagsterUi::probe() {
                    } else {
                      spdlog::info("Dagster UI: {}", url());
                    }
+                   Helper& daemon = *helpers_[1];
+                   if (daemon.state == State::kWaiting && !daemon.argv.empty()) launch(daemon);
                    return;
                  }
                  probe_timer_.expires_after(options_.probe_interval);

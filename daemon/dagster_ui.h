@@ -7,7 +7,8 @@
 //    STOPPED), or after settle_timeout, so that the webserver's first load finds the sockets.
 //  - A helper that exits is started again after a backoff (1 s doubling to 60 s).
 //  - Their output goes to the daemon's log line by line, labelled with the helper's name.
-//  - The URL is announced (on_ready) once the webserver answers GET /server_info.
+//  - The URL is announced (on_ready) once the webserver answers GET /server_info; dagster-daemon
+//    starts then, so that the two never create a fresh instance's storage at once.
 //  - The workspace file is rewritten (atomically) when locations come or go, and the webserver is
 //    asked to reload it once the added ones have settled (dagster-daemon re-reads it by itself).
 //  - At shutdown they stop before the locations (HelperStop::kBeforeLocations): SIGTERM to each

@@ -239,11 +239,14 @@ class UI:
         self.web = gql.webserver(DAGSTER_BIN, workspace, port, self.home,
                                  self.tmp / "webserver.log")
         self.processes.append(self.web)
-        if dagster_daemon:
-            self.processes.append(gql.daemon(DAGSTER_BIN, workspace, self.home,
-                                             self.tmp / "dagster-daemon.log"))
         self.client = gql.Client(port)
         gql.wait_ready(self.client, self.web, SLOW)
+        if dagster_daemon:
+            # Only once the webserver has made the instance's SQLite storage: two processes
+            # creating the tables of a fresh DAGSTER_HOME at once race ("table ... already
+            # exists").
+            self.processes.append(gql.daemon(DAGSTER_BIN, workspace, self.home,
+                                             self.tmp / "dagster-daemon.log"))
         return self.client
 
     def graphql(self, condition, what: str, timeout: float = SLOW):

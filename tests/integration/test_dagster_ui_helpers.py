@@ -204,6 +204,10 @@ def test_serve_ui_runs_dagsters_webserver_and_daemon_and_stops_them_first(
     wait_for(lambda: graphql_locations(port).get("more") == "RepositoryLocation",
              "the webserver to show the added location", SLOW)
 
+    # dagster-daemon started once the webserver answered; its first lines reach the daemon's log.
+    d.wait_log(r"dagster-daemon: ", timeout=SLOW)
+    log = d.log()
+    assert log.index("Dagster UI: http") < log.index("dagster-daemon started"), log
     # SIGTERM: the helpers stop first, then the locations; nothing of their groups is left.
     assert d.stop(timeout=SLOW) == 0, d.log()[-4000:]
     log = d.log()
