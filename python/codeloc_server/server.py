@@ -67,6 +67,7 @@ class Server:
         self._load_error: Optional[RpcError] = None
         self._exit_requested = False
         self._draining = False
+        self._drain_watch: Optional[threading.Thread] = None
         self.grpc: Optional[dagster_grpc.DagsterGrpc] = None
         self._methods: Dict[str, Callable[[Request], Union[RawJson, Any]]] = {
             "initialize": self._initialize,
@@ -124,9 +125,16 @@ class Server:
         self._draining = True
         runs = self.grpc.drain() if self.grpc is not None else 0
         log(f"draining: {runs} Dagster run(s) in flight; exiting once they have finished")
-        # The daemon keeps the channel open meanwhile; the exit is this process's own.
-        threading.Thread(target=self._exit_when_drained, name="codeloc-drain", daemon=True).start()
-        return {"runs": runs}
+        return {"runs": runs}  # serve() starts the watch once this answer is written
+
+    def _watch_drain(self) -> None:
+        """After the drain's answer is written: the daemon keeps the channel open meanwhile, so the
+        exit, once drained, is this process's own."""
+        if self._draining and self._drain_watch is None:
+            self._drain_watch = threading.Thread(
+                target=self._exit_when_drained, name="codeloc-drain", daemon=True
+            )
+            self._drain_watch.start()
 
     def _exit_when_drained(self) -> None:
         if self.grpc is not None:
@@ -227,6 +235,7 @@ class Server:
                     self.channel.write_message(answer)
                 except ChannelClosed:
                     break
+            self._watch_drain()
         if self._draining:
             self._exit_when_drained()
         return 0
