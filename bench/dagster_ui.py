@@ -434,10 +434,6 @@ def start_timeout(args, n: int) -> float:
 
 
 # Report --------------------------------------------------------------------------------------
-def seconds(value: float) -> str:
-    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
-
-
 def markdown(result: dict) -> str:
     ms = rl.ms
     lines = [SECTION, "",
@@ -486,9 +482,9 @@ def markdown(result: dict) -> str:
             c = next((s for s in starts if s["peer"] == "codeloc" and s["locations"] == n), None)
             d = next((s for s in starts if s["peer"] == "dagster-dev" and s["locations"] == n),
                      None)
-            lines.append(f"| {n} | {seconds(c['loaded_s']) if c else '-'} "
-                         f"| {seconds(c['daemon_s']) if c else '-'} "
-                         f"| {seconds(d['loaded_s']) if d else '-'} |")
+            lines.append(f"| {n} | {rl.seconds(c['loaded_s']) if c else '-'} "
+                         f"| {rl.seconds(c['daemon_s']) if c else '-'} "
+                         f"| {rl.seconds(d['loaded_s']) if d else '-'} |")
         lines.append("")
     m = result["machine"]
     load = result.get("load") or {}

@@ -618,6 +618,11 @@ def ms(value: float) -> str:
     return f"{value:.0f} ms" if value >= 100 else f"{value:.1f} ms"
 
 
+def seconds(value: float) -> str:
+    """A duration in seconds, two decimals below 10 s."""
+    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+
+
 def markdown(result: dict) -> str:
     lines = [SECTION, "",
              "Time from a file's save to the new definitions being served on the control socket "

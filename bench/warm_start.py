@@ -290,10 +290,6 @@ def mib(kib: float) -> str:
     return f"{kib / 1024:.1f} MiB"
 
 
-def seconds(value: float) -> str:
-    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
-
-
 def markdown(result: dict) -> str:
     ms = rl.ms
     lines = [SECTION, "",
@@ -346,17 +342,17 @@ def markdown(result: dict) -> str:
                   f"| RSS, the {n} locations' processes (sum) | {mib(cold['memory']['rss_kib'])} "
                   f"| {mib(warm['memory']['rss_kib'])} |",
                   f"| RSS, the fork server | - | {mib(fs['rss_kib'])} |",
-                  f"| daemon start to all {n} LOADED | {seconds(cold['start_s'])} "
-                  f"| {seconds(warm['start_s'])} (each start waited for the fork server's "
+                  f"| daemon start to all {n} LOADED | {rl.seconds(cold['start_s'])} "
+                  f"| {rl.seconds(warm['start_s'])} (each start waited for the fork server's "
                   "warm-up, then forked) |",
                   f"| `location.restart` of all {n}: to all LOADED | "
-                  f"{seconds(cold['restart']['all_s'])} (cold) | "
-                  f"{seconds(warm['restart']['all_s'])} (warm) |",
+                  f"{rl.seconds(cold['restart']['all_s'])} (cold) | "
+                  f"{rl.seconds(warm['restart']['all_s'])} (warm) |",
                   f"| the same, per location: median (max) | "
-                  f"{seconds(cold['restart']['each_s']['median'])} "
-                  f"({seconds(cold['restart']['each_s']['max'])}) | "
-                  f"{seconds(warm['restart']['each_s']['median'])} "
-                  f"({seconds(warm['restart']['each_s']['max'])}) |",
+                  f"{rl.seconds(cold['restart']['each_s']['median'])} "
+                  f"({rl.seconds(cold['restart']['each_s']['max'])}) | "
+                  f"{rl.seconds(warm['restart']['each_s']['median'])} "
+                  f"({rl.seconds(warm['restart']['each_s']['max'])}) |",
                   "",
                   f"Total PSS cold / warm: {memory['pss_ratio']:.1f}x. Restart of all {n}, cold / "
                   f"warm: {memory['restart_ratio']:.1f}x.", ""]
