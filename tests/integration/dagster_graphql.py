@@ -376,6 +376,20 @@ def dagster_home(folder: pathlib.Path, run_coordinator: str | None = "default") 
     return folder
 
 
+
+def live_processes():
+    """(pid, the fields of /proc/PID/stat after the command name) of every process that is not a
+    zombie: fields[0] is the state, [1] the parent, [3] the process group."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = pathlib.Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] not in ("Z", "X"):
+            yield int(entry), fields
+
 class Process:
     """A Dagster process (dagster-webserver, dagster-daemon, `dagster dev`, `dagster api grpc`)
     started in a session of its own, so that its whole process group (its subprocesses: code
@@ -405,17 +419,7 @@ class Process:
 
     def group_pids(self) -> set[int]:
         """Live processes in this process's group (its session leader's group)."""
-        pids = set()
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                fields = pathlib.Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields[0] not in ("Z", "X") and int(fields[3]) == self.pgid:
-                pids.add(int(entry))
-        return pids
+        return {pid for pid, fields in live_processes() if int(fields[3]) == self.pgid}
 
     def stop(self, timeout: float = 30) -> int | None:
         """SIGTERM to the process group, wait up to `timeout`, then SIGKILL to the group; also

@@ -318,15 +318,8 @@ class UI:
 def descendants(root: int) -> set[int]:
     """The live descendants of `root` now (from /proc's parent links)."""
     children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = pathlib.Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[0] not in ("Z", "X"):
-            children.setdefault(int(fields[1]), []).append(int(entry))
+    for pid, fields in gql.live_processes():
+        children.setdefault(int(fields[1]), []).append(pid)
     found, todo = set(), [root]
     while todo:
         for child in children.get(todo.pop(), []):
