@@ -1,5 +1,5 @@
 // codeloc dagster-workspace [-o FILE] [--json]: a Dagster workspace.yaml of the running daemon's
-// locations as gRPC servers (daemon/dagster_workspace.h), for a dagster-webserver or
+// locations as gRPC servers (daemon/dagster/dagster_workspace.h), for a dagster-webserver or
 // dagster-daemon run outside codeloc.
 #include <iostream>
 #include <memory>
@@ -7,8 +7,8 @@
 #include "cli/client_command.h"
 #include "cli/commands.h"
 #include "cli/daemon_connection.h"
-#include "daemon/atomic_file.h"
-#include "daemon/dagster_workspace.h"
+#include "daemon/common/atomic_file.h"
+#include "daemon/dagster/dagster_workspace.h"
 #include "ipc/protocol.h"
 
 namespace codeloc::cli {

@@ -18,8 +18,8 @@
 #include <ostream>
 #include <string>
 
-#include "daemon/rate_limiter.h"
-#include "daemon/supervisor.h"
+#include "daemon/logs/rate_limiter.h"
+#include "daemon/supervision/supervisor.h"
 
 namespace codeloc::cli {
 

@@ -13,8 +13,8 @@
 #include "cli/settings_options.h"
 #include "config/settings_loader.h"
 #include "daemon/daemon.h"
-#include "daemon/journal_sink.h"
-#include "daemon/logging.h"
+#include "daemon/logs/journal_sink.h"
+#include "daemon/logs/logging.h"
 
 namespace codeloc::cli {
 namespace {

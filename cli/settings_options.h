@@ -41,7 +41,7 @@ config::SettingsResult resolve_settings_options(const SettingsOptions& options);
 bool setting_chosen(const config::SettingsResult& resolved, const std::string& key);
 
 // `codeloc serve`'s defaults over resolved settings: log_format is journal when stderr is the
-// journal (`stderr_is_journal`, daemon/journal_sink.h) and nothing chose a format.
+// journal (`stderr_is_journal`, daemon/logs/journal_sink.h) and nothing chose a format.
 config::Settings serve_settings(const config::SettingsResult& resolved, bool stderr_is_journal);
 
 // `codeloc dev`'s defaults over resolved settings: watching on and the dev socket

@@ -25,7 +25,7 @@ using Environment = std::map<std::string, std::string>;
 enum class LogFormat {
   kHuman,    // one readable line per record, for a terminal
   kJson,     // one JSON object per line, for log shippers
-  kJournal,  // journald entries with fields (daemon/journal_sink.h), under systemd
+  kJournal,  // journald entries with fields (daemon/logs/journal_sink.h), under systemd
 };
 
 // A location's restart and stop behaviour with nothing left unset: what the supervisor acts on.

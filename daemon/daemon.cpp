@@ -9,19 +9,20 @@
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 
-#include "daemon/code_server_locator.h"
-#include "daemon/control_server.h"
-#include "daemon/dagster_ui.h"
-#include "daemon/event_log.h"
-#include "daemon/fork_server_pool.h"
-#include "daemon/location_watches.h"
-#include "daemon/log_context.h"
-#include "daemon/orphan_sentinel.h"
-#include "daemon/sd_notify_sender.h"
-#include "daemon/service_notifier.h"
-#include "daemon/supervisor.h"
-#include "daemon/watchdog_timer.h"
-#include "daemon/workspace_reload.h"
+#include "daemon/common/version.h"
+#include "daemon/control/control_server.h"
+#include "daemon/control/event_log.h"
+#include "daemon/logs/log_context.h"
+#include "daemon/processes/code_server_locator.h"
+#include "daemon/processes/fork_server_pool.h"
+#include "daemon/processes/orphan_sentinel.h"
+#include "daemon/service/sd_notify_sender.h"
+#include "daemon/service/service_notifier.h"
+#include "daemon/service/watchdog_timer.h"
+#include "daemon/supervision/location_watches.h"
+#include "daemon/supervision/supervisor.h"
+#include "daemon/supervision/workspace_reload.h"
+#include "daemon/ui/dagster_ui.h"
 
 namespace codeloc::daemon {
 namespace {
@@ -195,7 +196,7 @@ int run_daemon(const DaemonOptions& options) {
                                              settings.watch_poll_interval});
     supervisor.add_listener(&*watches);
   }
-  spdlog::info("codeloc {} serving {} location(s); control socket {}", CODELOC_VERSION,
+  spdlog::info("codeloc {} serving {} location(s); control socket {}", codeloc_version(),
                initial->locations.size(), settings.socket.string());
   supervisor.apply(std::move(*initial));
   if (watches) {

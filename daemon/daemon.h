@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "config/settings.h"
-#include "daemon/supervisor.h"
+#include "daemon/supervision/supervisor.h"
 
 namespace codeloc::daemon {
 

@@ -19,7 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/settings.h"
-#include "daemon/control_methods.h"
+#include "daemon/control/control_methods.h"
 #include "ipc/json_rpc.h"
 #include "ipc/protocol.h"
 
@@ -28,8 +28,8 @@ namespace {
 using namespace codeloc;
 using nlohmann::json;
 
-// Fake pids far above pid_max, as in tests/daemon/supervisor_test.cpp: nothing is started and
-// no signal can reach a real process.
+// Fake pids far above pid_max, as in tests/daemon/supervision/supervisor_test.cpp: nothing is
+// started and no signal can reach a real process.
 class FakeLauncher final : public daemon::ProcessLauncher {
  public:
   daemon::LaunchResult launch(const daemon::LaunchSpec&) override {

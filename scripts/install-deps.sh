@@ -6,6 +6,10 @@ packages=(
   libboost1.81-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libcli11-dev libsystemd-dev
   python3 python3-venv clang-format
+  # Snapshot hashing: OpenSSL's libcrypto (SHA-256 through EVP, daemon/common/sha256.h).
+  libssl-dev
+  # A compiler cache: CMakeLists.txt compiles through it when present (CODELOC_CCACHE).
+  ccache
   # Packaging (scripts/package.sh, tests/integration/test_package.py): dpkg-shlibdeps computes
   # the .deb's Depends; systemd-analyze verifies the unit, whose ExecReload runs /bin/kill.
   dpkg-dev systemd procps

@@ -10,7 +10,7 @@
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 
-#include "daemon/sha256.h"
+#include "daemon/common/sha256.h"
 #include "ipc/frame_decoder.h"
 #include "ipc/method_table.h"
 #include "ipc/params.h"
@@ -112,8 +112,8 @@ struct Context {
   std::shared_ptr<const std::string> snapshot_bytes;
 };
 
-// Handlers shaped like the daemon's (daemon/control_methods.cpp): a small JSON answer, and the
-// snapshot spliced in as raw bytes.
+// Handlers shaped like the daemon's (daemon/control/control_methods.cpp): a small JSON answer, and
+// the snapshot spliced in as raw bytes.
 codeloc::ipc::MethodTable<Context> make_table() {
   codeloc::ipc::MethodTable<Context> table;
   table.add(codeloc::ipc::method::kLocationGet, [](const json& params, Context& c) {
@@ -127,7 +127,7 @@ codeloc::ipc::MethodTable<Context> make_table() {
   table.add(codeloc::ipc::method::kLocationDefinitions, [](const json& params, Context& c) {
     std::string name = codeloc::ipc::require_string(params, "name");
     json head = {{"name", name}, {"version", c.version}, {"stale", false}, {"not_modified", false}};
-    // As daemon/control_methods.cpp: the snapshot is spliced in by reference, not copied.
+    // As daemon/control/control_methods.cpp: the snapshot is spliced in by reference, not copied.
     std::string text = head.dump();
     text.pop_back();
     text += ",\"definitions\":";
@@ -180,7 +180,8 @@ void BM_Dispatch_MethodNotFound(benchmark::State& state) {
 }
 BENCHMARK(BM_Dispatch_MethodNotFound);
 
-// The definitions version of a snapshot (daemon/code_server_session.cpp, once per load).
+// The definitions version of a snapshot (daemon/supervision/code_server_session.cpp, once per
+// load).
 void BM_Sha256_Version(benchmark::State& state) {
   const std::string bytes = json_text(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/location_machine.h"
+#include "daemon/supervision/location_machine.h"
 
 namespace codeloc::daemon::testing {
 

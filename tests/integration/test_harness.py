@@ -5,7 +5,7 @@ from daemon_harness import Daemon, cleanup_all
 
 REPORTS = [
     "==4242==ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000010",
-    "daemon/location.cpp:12:5: runtime error: signed integer overflow",
+    "daemon/supervision/location.cpp:12:5: runtime error: signed integer overflow",
     "==4242==ERROR: LeakSanitizer: detected memory leaks",
 ]
 

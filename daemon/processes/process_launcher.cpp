@@ -1,0 +1,233 @@
+#include "daemon/processes/process_launcher.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipc/protocol.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace codeloc::daemon {
+namespace {
+
+// What the child writes to the error pipe when it cannot exec: the failing step and errno.
+struct ChildFailure {
+  int step;
+  int error;
+};
+enum Step : int { kStepChdir = 1, kStepExec = 2, kStepSetup = 3 };
+
+bool is_executable_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+std::string env_value(const std::vector<std::string>& env, const std::string& key) {
+  for (const auto& entry : env) {
+    if (entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 &&
+        entry[key.size()] == '=') {
+      return entry.substr(key.size() + 1);
+    }
+  }
+  return {};
+}
+
+// Marks every descriptor from `first` up close-on-exec. close_range(CLOSE_RANGE_CLOEXEC) where the
+// kernel has it (5.11+), else one fcntl per possible descriptor. Async-signal-safe.
+void cloexec_from(int first) {
+  if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  struct rlimit limit {};
+  int max_fd = 65536;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      limit.rlim_cur < 65536) {
+    max_fd = static_cast<int>(limit.rlim_cur);
+  }
+  for (int fd = first; fd < max_fd; ++fd)
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+[[noreturn]] void child_fail(int error_fd, int step) {
+  ChildFailure failure{step, errno};
+  ssize_t ignored = ::write(error_fd, &failure, sizeof failure);
+  (void)ignored;
+  ::_exit(127);
+}
+
+// Runs in the child between fork and exec: only async-signal-safe calls.
+[[noreturn]] void exec_child(pid_t parent, const char* path, char* const* argv, char* const* envp,
+                             const char* cwd, int null_fd, int out_fd, int err_fd, int channel_fd,
+                             int error_fd) {
+  ::setpgid(0, 0);
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(error_fd, kStepSetup);
+  if (::getppid() != parent) ::_exit(1);  // the daemon died before the death signal was armed
+
+  sigset_t all;
+  ::sigemptyset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  }
+
+  // Move every source descriptor above the target range first, so the dup2s cannot clobber them.
+  const int kHigh = 10;
+  null_fd = ::fcntl(null_fd, F_DUPFD, kHigh);
+  out_fd = ::fcntl(out_fd, F_DUPFD, kHigh);
+  err_fd = ::fcntl(err_fd, F_DUPFD, kHigh);
+  if (channel_fd >= 0) channel_fd = ::fcntl(channel_fd, F_DUPFD, kHigh);
+  if (null_fd < 0 || out_fd < 0 || err_fd < 0 || (channel_fd < 0 && channel_fd != -1)) {
+    child_fail(error_fd, kStepSetup);
+  }
+  if (::dup2(null_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) {
+    child_fail(error_fd, kStepSetup);
+  }
+  if (channel_fd >= 0 && ::dup2(channel_fd, ipc::kChildChannelFd) < 0) {
+    child_fail(error_fd, kStepSetup);
+  }
+  if (cwd[0] != '\0' && ::chdir(cwd) != 0) child_fail(error_fd, kStepChdir);
+  // Everything above the channel closes at exec; the error pipe stays usable until then.
+  cloexec_from(ipc::kChildChannelFd + 1);
+  ::execve(path, argv, envp);
+  child_fail(error_fd, kStepExec);
+}
+
+}  // namespace
+
+std::string resolve_executable(const std::string& argv0, const std::string& path_env) {
+  if (argv0.empty()) return {};
+  if (argv0.find('/') != std::string::npos) return is_executable_file(argv0) ? argv0 : "";
+  std::string path = path_env.empty() ? "/usr/local/bin:/usr/bin:/bin" : path_env;
+  std::size_t begin = 0;
+  while (begin <= path.size()) {
+    std::size_t end = path.find(':', begin);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(begin, end - begin);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + argv0;
+    if (is_executable_file(candidate)) return candidate;
+    begin = end + 1;
+  }
+  return {};
+}
+
+bool is_service_manager_variable(std::string_view name) {
+  return name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID";
+}
+
+std::string resolve_launch_path(const LaunchSpec& spec) {
+  if (spec.argv.empty()) return {};
+  // A relative path with a '/' is relative to the child's working directory, as exec sees it.
+  std::string argv0 = spec.argv[0];
+  if (argv0.find('/') != std::string::npos && argv0[0] != '/' && !spec.working_directory.empty()) {
+    argv0 = (spec.working_directory / argv0).string();
+  }
+  return resolve_executable(argv0, env_value(spec.env, "PATH"));
+}
+
+LaunchResult ForkExecLauncher::launch(const LaunchSpec& spec) {
+  LaunchResult result;
+  auto fail = [&](LaunchOutcome::Kind kind, std::string error) {
+    result.kind = kind;
+    result.error = std::move(error);
+    return std::move(result);
+  };
+  if (spec.argv.empty()) return fail(LaunchOutcome::Kind::kCannotStart, "empty argv");
+
+  std::string path = resolve_launch_path(spec);
+  if (path.empty()) {
+    return fail(LaunchOutcome::Kind::kCannotStart,
+                spec.argv[0].find('/') != std::string::npos
+                    ? "cannot start '" + spec.argv[0] + "': no such executable file"
+                    : "cannot start '" + spec.argv[0] + "': not found on PATH");
+  }
+  std::error_code ec;
+  if (!spec.working_directory.empty() &&
+      !std::filesystem::is_directory(spec.working_directory, ec)) {
+    return fail(LaunchOutcome::Kind::kCannotStart,
+                "working directory '" + spec.working_directory.string() + "' does not exist");
+  }
+
+  // Everything the child needs is prepared before fork: after it, no allocation.
+  std::vector<char*> argv;
+  for (const auto& arg : spec.argv)
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const auto& entry : spec.env)
+    envp.push_back(const_cast<char*>(entry.c_str()));
+  envp.push_back(nullptr);
+  std::string cwd = spec.working_directory.string();
+
+  int out_pipe[2], err_pipe[2], error_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    return fail(LaunchOutcome::Kind::kTransientFail, std::string("pipe: ") + std::strerror(errno));
+  }
+  UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]);
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    return fail(LaunchOutcome::Kind::kTransientFail, std::string("pipe: ") + std::strerror(errno));
+  }
+  UniqueFd err_read(err_pipe[0]), err_write(err_pipe[1]);
+  if (::pipe2(error_pipe, O_CLOEXEC) != 0) {
+    return fail(LaunchOutcome::Kind::kTransientFail, std::string("pipe: ") + std::strerror(errno));
+  }
+  UniqueFd error_read(error_pipe[0]), error_write(error_pipe[1]);
+  UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null_fd) {
+    return fail(LaunchOutcome::Kind::kTransientFail,
+                std::string("/dev/null: ") + std::strerror(errno));
+  }
+
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    return fail(LaunchOutcome::Kind::kTransientFail, std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    exec_child(parent, path.c_str(), argv.data(), envp.data(), cwd.c_str(), null_fd.get(),
+               out_write.get(), err_write.get(), spec.channel_fd, error_write.get());
+  }
+  ::setpgid(pid,
+            pid);  // both sides set it, so no signal can reach the child before its group exists
+  error_write.reset();
+  out_write.reset();
+  err_write.reset();
+
+  ChildFailure failure{};
+  ssize_t n;
+  do {
+    n = ::read(error_read.get(), &failure, sizeof failure);
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof failure)) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    const char* why = std::strerror(failure.error);
+    switch (failure.step) {
+      case kStepChdir:
+        return fail(LaunchOutcome::Kind::kCannotStart,
+                    "cannot enter working directory '" + cwd + "': " + why);
+      case kStepExec:
+        return fail(LaunchOutcome::Kind::kCannotStart, "cannot execute '" + path + "': " + why);
+      default:
+        return fail(LaunchOutcome::Kind::kTransientFail, std::string("child setup: ") + why);
+    }
+  }
+
+  ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
+  ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
+  result.child.pid = pid;
+  result.child.stdout_fd = std::move(out_read);
+  result.child.stderr_fd = std::move(err_read);
+  return result;
+}
+
+}  // namespace codeloc::daemon

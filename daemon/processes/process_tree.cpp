@@ -1,0 +1,146 @@
+#include "daemon/processes/process_tree.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace codeloc::daemon {
+namespace {
+
+struct ProcInfo {
+  pid_t ppid = 0;
+  pid_t pgrp = 0;
+  bool zombie = false;
+};
+
+bool read_stat(pid_t pid, ProcInfo* info) {
+  std::optional<std::string> read = read_proc_file(pid, "stat");
+  if (!read) return false;
+  const std::string& stat = *read;
+  // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses; it ends at the last
+  // ')'.
+  std::size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size()) return false;
+  const char* p = stat.c_str() + close + 2;
+  char state = *p;
+  char* end = nullptr;
+  long ppid = std::strtol(p + 1, &end, 10);
+  long pgrp = std::strtol(end, &end, 10);
+  info->ppid = static_cast<pid_t>(ppid);
+  info->pgrp = static_cast<pid_t>(pgrp);
+  info->zombie = state == 'Z' || state == 'X';
+  return true;
+}
+
+bool environ_has(pid_t pid, const std::string& entry) {
+  std::optional<std::string> environ = read_proc_file(pid, "environ");
+  if (!environ) return false;
+  std::size_t start = 0;
+  while (start < environ->size()) {
+    std::size_t end = environ->find('\0', start);
+    if (end == std::string::npos) end = environ->size();
+    if (environ->compare(start, end - start, entry) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<std::string> read_to_end(int fd) {
+  std::string out;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      out.append(buffer, static_cast<std::size_t>(n));
+    } else if (n == 0) {
+      return out;
+    } else if (errno != EINTR) {
+      return std::nullopt;
+    }
+  }
+}
+
+std::optional<std::string> read_proc_file(pid_t pid, const char* name) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::optional<std::string> contents = read_to_end(fd);
+  ::close(fd);
+  return contents;
+}
+
+namespace {
+
+using ProcTable = std::map<pid_t, ProcInfo>;
+
+ProcTable read_proc_table() {
+  ProcTable procs;
+  if (DIR* dir = ::opendir("/proc")) {
+    while (dirent* entry = ::readdir(dir)) {
+      char* end = nullptr;
+      long pid = std::strtol(entry->d_name, &end, 10);
+      if (pid <= 0 || *end != '\0') continue;
+      ProcInfo info;
+      if (read_stat(static_cast<pid_t>(pid), &info)) procs[static_cast<pid_t>(pid)] = info;
+    }
+    ::closedir(dir);
+  }
+  return procs;
+}
+
+int batch_depth = 0;
+std::optional<ProcTable> batch_table;
+
+const ProcTable& proc_table(ProcTable& fresh) {
+  if (batch_depth == 0) return fresh = read_proc_table();
+  if (!batch_table) batch_table = read_proc_table();
+  return *batch_table;
+}
+
+}  // namespace
+
+ProcessScanBatch::ProcessScanBatch() {
+  ++batch_depth;
+}
+
+ProcessScanBatch::~ProcessScanBatch() {
+  if (--batch_depth == 0) batch_table.reset();
+}
+
+std::vector<pid_t> location_processes(pid_t leader, const std::string& token) {
+  ProcTable fresh;
+  const ProcTable& procs = proc_table(fresh);
+
+  std::set<pid_t> found;
+  const pid_t self = ::getpid();
+  const std::string marker = std::string(kEnvInstance) + "=" + token;
+  for (const auto& [pid, info] : procs) {
+    if (info.pgrp == leader || pid == leader) {
+      found.insert(pid);
+    } else if (info.ppid == self && !token.empty() && environ_has(pid, marker)) {
+      found.insert(pid);
+    }
+  }
+  // Descendants by parent links, to a fixed point (the tree is small; /proc order is arbitrary).
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& [pid, info] : procs) {
+      if (!found.count(pid) && found.count(info.ppid)) grew = found.insert(pid).second || grew;
+    }
+  }
+  std::vector<pid_t> alive;
+  for (pid_t pid : found) {
+    if (!procs.at(pid).zombie) alive.push_back(pid);
+  }
+  return alive;
+}
+
+}  // namespace codeloc::daemon

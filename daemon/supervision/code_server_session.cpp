@@ -1,0 +1,179 @@
+#include "daemon/supervision/code_server_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/common/sha256.h"
+#include "daemon/common/version.h"
+#include "ipc/json_rpc.h"
+#include "ipc/json_span.h"
+#include "ipc/line_channel.h"
+#include "ipc/protocol.h"
+
+namespace codeloc::daemon {
+namespace {
+
+using nlohmann::json;
+
+LocationError load_error_from(const ipc::RpcError& error) {
+  LocationError out;
+  out.message = error.message();
+  if (error.code() == ipc::error_code::kLoadError && error.data().is_object()) {
+    out.detail = error.data();
+    // The one-line form users see in tables: "ModuleNotFoundError: No module named 'pandas'".
+    std::string class_name = out.detail.value("class_name", "");
+    std::string message = out.detail.value("message", error.message());
+    out.message = class_name.empty() ? message : class_name + ": " + message;
+    if (!out.detail.contains("message")) out.detail["message"] = message;
+  } else {
+    out.detail = {{"message", out.message}, {"code", error.code()}};
+    if (!error.data().is_null()) out.detail["data"] = error.data();
+  }
+  return out;
+}
+
+// A timeout or a closed channel says nothing about the user's code: the process exit or the
+// startup timer decides what happens to the location.
+bool channel_failure(const ipc::RpcError& error) {
+  return error.code() == ipc::error_code::kTimeout ||
+         error.code() == ipc::error_code::kLocationUnavailable;
+}
+
+}  // namespace
+
+std::shared_ptr<CodeServerSession> CodeServerSession::create(
+    const boost::asio::any_io_executor& executor, int fd, std::string location,
+    std::size_t max_message_bytes, Callbacks callbacks) {
+  ipc::LineChannel::Options options;
+  options.max_frame_bytes = max_message_bytes;
+  boost::system::error_code error;
+  auto channel = ipc::LineChannel::from_fd(executor, fd, options, error);
+  if (!channel) return nullptr;
+  std::shared_ptr<CodeServerSession> session(new CodeServerSession(
+      ipc::RpcPeer::create(channel), std::move(location), std::move(callbacks)));
+  ipc::RpcPeer::Handlers handlers;
+  std::weak_ptr<CodeServerSession> weak = session;
+  handlers.on_too_large = [weak, max_message_bytes] {
+    if (auto self = weak.lock()) {
+      self->protocol_error("the code server sent a message over the limit of " +
+                           std::to_string(max_message_bytes) +
+                           " bytes (max_message_bytes); it was discarded");
+    }
+  };
+  handlers.on_message = [weak](ipc::Message message) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (message.kind == ipc::MessageKind::kInvalid) {
+      self->protocol_error("the code server sent a line that is not JSON-RPC: " +
+                           (message.error ? std::string(message.error->what()) : "invalid"));
+    } else {
+      spdlog::warn("{}: the code server sent an unexpected message ({}); ignored", self->location_,
+                   message.method.empty() ? "a batch" : message.method);
+    }
+  };
+  handlers.on_closed = [weak](const boost::system::error_code&) {
+    if (auto self = weak.lock(); self && self->callbacks_.on_closed) self->callbacks_.on_closed();
+  };
+  session->peer_->start(std::move(handlers));
+  return session;
+}
+
+CodeServerSession::CodeServerSession(std::shared_ptr<ipc::RpcPeer> peer, std::string location,
+                                     Callbacks callbacks)
+    : peer_(std::move(peer)), location_(std::move(location)), callbacks_(std::move(callbacks)) {}
+
+void CodeServerSession::load(std::chrono::milliseconds timeout) {
+  json params = {{"protocol_version", ipc::kCodeServerProtocolVersion},
+                 {"location", location_},
+                 {"daemon", {{"name", "codeloc"}, {"version", codeloc_version()}}}};
+  std::weak_ptr<CodeServerSession> weak = weak_from_this();
+  peer_->call(ipc::method::kInitialize, params, timeout, [weak, timeout](ipc::RpcReply reply) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (!reply.ok()) {
+      if (channel_failure(reply.error())) return;
+      LocationError error = load_error_from(reply.error());
+      error.message = "the code server refused the handshake: " + error.message;
+      error.detail["message"] = error.message;
+      self->report_load_error(std::move(error));
+      return;
+    }
+    const json& result = reply.result();
+    int version = result.is_object() ? result.value("protocol_version", 0) : 0;
+    if (version != ipc::kCodeServerProtocolVersion) {
+      std::string message = "the code server speaks protocol version " + std::to_string(version) +
+                            ", codeloc speaks " + std::to_string(ipc::kCodeServerProtocolVersion);
+      self->report_load_error(LocationError{message, {{"message", message}}});
+      return;
+    }
+    self->request_definitions(timeout);
+  });
+}
+
+void CodeServerSession::request_definitions(std::chrono::milliseconds timeout) {
+  std::weak_ptr<CodeServerSession> weak = weak_from_this();
+  peer_->call(ipc::method::kDefinitionsGet, json::object(), timeout, [weak](ipc::RpcReply reply) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (!reply.ok()) {
+      if (channel_failure(reply.error())) return;
+      self->report_load_error(load_error_from(reply.error()));
+      return;
+    }
+    std::string_view raw = reply.raw_result();
+    auto snapshot_span = ipc::member_span(raw, "snapshot");
+    if (!snapshot_span || snapshot_span->empty() || snapshot_span->front() != '{') {
+      std::string message = "the code server answered definitions.get without a snapshot object";
+      self->report_load_error(LocationError{message, {{"message", message}}});
+      return;
+    }
+    Snapshot snapshot;
+    snapshot.bytes = std::string(*snapshot_span);
+    snapshot.version = Sha256::version_of(snapshot.bytes);
+    if (auto summary = ipc::member_span(raw, "summary")) {
+      snapshot.summary = json::parse(*summary, nullptr, false);
+      if (snapshot.summary.is_discarded()) snapshot.summary = nullptr;
+    }
+    snapshot.received_at = std::chrono::system_clock::now();
+    if (self->load_reported_) return;
+    self->load_reported_ = true;
+    self->callbacks_.on_definitions(std::move(snapshot));
+  });
+}
+
+void CodeServerSession::protocol_error(const std::string& message) {
+  if (++protocol_errors_ == 1) {
+    spdlog::error("{}: {} (further protocol errors from this code server are not logged)",
+                  location_, message);
+  }
+  if (load_reported_) return;
+  load_reported_ = true;
+  callbacks_.on_load_error(LocationError{message, {{"message", message}}});
+}
+
+void CodeServerSession::report_load_error(LocationError error) {
+  if (load_reported_) return;
+  load_reported_ = true;
+  callbacks_.on_load_error(std::move(error));
+}
+
+void CodeServerSession::ping(std::chrono::milliseconds timeout, std::function<void(bool)> done) {
+  peer_->call(ipc::method::kPing, json::object(), timeout,
+              [done = std::move(done)](ipc::RpcReply reply) { done(reply.ok()); });
+}
+
+void CodeServerSession::shutdown() {
+  peer_->call(ipc::method::kShutdown, json::object(), std::chrono::seconds(5),
+              [](ipc::RpcReply) {});
+}
+
+void CodeServerSession::call(const std::string& method, const nlohmann::json& params,
+                             std::chrono::milliseconds timeout,
+                             std::function<void(ipc::RpcReply)> done) {
+  peer_->call(method, params, timeout, std::move(done));
+}
+
+void CodeServerSession::close() {
+  peer_->close();
+}
+
+}  // namespace codeloc::daemon

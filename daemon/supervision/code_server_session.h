@@ -1,0 +1,64 @@
+// The daemon's side of one code-server channel (docs/protocol.md, "Code-server protocol v1"):
+// handshake, definitions, pings, shutdown, and relayed calls. Turns answers into Snapshot and
+// LocationError values; knows nothing of states or processes.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "daemon/supervision/snapshot.h"
+#include "ipc/rpc_peer.h"
+
+namespace codeloc::daemon {
+
+class CodeServerSession : public std::enable_shared_from_this<CodeServerSession> {
+ public:
+  struct Callbacks {
+    std::function<void(Snapshot)> on_definitions;
+    std::function<void(LocationError)> on_load_error;
+    // The channel closed (the peer went away); not called after close().
+    std::function<void()> on_closed;
+  };
+
+  // Takes ownership of `fd` (the daemon's end of the channel). Returns nullptr (fd closed) when
+  // the descriptor cannot be used.
+  static std::shared_ptr<CodeServerSession> create(const boost::asio::any_io_executor& executor,
+                                                   int fd, std::string location,
+                                                   std::size_t max_message_bytes,
+                                                   Callbacks callbacks);
+
+  // initialize, then definitions.get; each with `timeout`. A protocol error or an error answer
+  // becomes on_load_error; a closed channel or a timeout reports nothing (the process exit or the
+  // startup timer decides).
+  void load(std::chrono::milliseconds timeout);
+  // One ping; `done(true)` when answered in time.
+  void ping(std::chrono::milliseconds timeout, std::function<void(bool)> done);
+  // Asks the code server to exit; the answer is not awaited.
+  void shutdown();
+  // Relays a call (control method location.call).
+  void call(const std::string& method, const nlohmann::json& params,
+            std::chrono::milliseconds timeout, std::function<void(ipc::RpcReply)> done);
+  void close();
+
+ private:
+  CodeServerSession(std::shared_ptr<ipc::RpcPeer> peer, std::string location, Callbacks callbacks);
+  void request_definitions(std::chrono::milliseconds timeout);
+  // The code server broke the framing or sent something that is not JSON-RPC: logged (the first
+  // time), and while loading reported as the load's error.
+  void protocol_error(const std::string& message);
+  // Reports the load's outcome once: a protocol error may come before the answer.
+  void report_load_error(LocationError error);
+
+  std::shared_ptr<ipc::RpcPeer> peer_;
+  std::string location_;
+  Callbacks callbacks_;
+  bool load_reported_ = false;
+  int protocol_errors_ = 0;
+};
+
+}  // namespace codeloc::daemon

@@ -1,0 +1,234 @@
+// One supervised location on the event loop: the Asio half of supervision. It owns the
+// LocationMachine (the rules) and implements its LocationDriver (the hands): launching children,
+// their output pumps and channel session, the four timers, signals and process-tree kills. The
+// Supervisor feeds it reaped exits; everything else arrives through its own handlers.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/types.h>
+
+#include "daemon/dagster/dagster_address.h"
+#include "daemon/logs/log_ring.h"
+#include "daemon/logs/output_pump.h"
+#include "daemon/processes/process_launcher.h"
+#include "daemon/supervision/code_server_session.h"
+#include "daemon/supervision/location_machine.h"
+#include "daemon/supervision/reload_report.h"
+#include "daemon/supervision/snapshot.h"
+#include "workspace/location_spec.h"
+
+namespace codeloc::daemon {
+
+class Location;
+
+// What the rest of the daemon learns from a location (logging, events, status).
+class LocationObserver {
+ public:
+  virtual ~LocationObserver() = default;
+  virtual void location_state_changed(const Location& location, LocationState from,
+                                      LocationState to) = 0;
+  virtual void location_output(const Location& location, const LogLine& line) = 0;
+  virtual void location_definitions(const Location& location, const std::string& old_version) = 0;
+  // A reload (RELOADING) ended: loaded, load error, crash or stop.
+  virtual void location_reloaded(const Location& location, const ReloadReport& report) = 0;
+};
+
+// Settings every location shares.
+struct LocationOptions {
+  std::filesystem::path code_server;  // the codeloc_server directory python runs
+  std::string default_python = "python3";
+  std::size_t log_ring_lines = 1000;
+  std::size_t log_ring_bytes = 1u << 20;
+  std::size_t log_line_max_bytes = 16u << 10;
+  std::size_t max_message_bytes = 512u << 20;
+  bool warm = true;  // Python locations ask for warm starts unless their entry says warm: false
+  std::filesystem::path control_socket;  // CODELOC_SOCKET for every child; empty: not set
+  // Dagster's gRPC API (docs/dagster.md): Python locations serve it under state_dir/dagster
+  // unless dagster_grpc is off or state_dir is empty. A replaced code server that serves it
+  // finishes its in-flight runs for drain_timeout at most before it is stopped.
+  std::filesystem::path state_dir;
+  bool dagster_grpc = true;
+  std::chrono::milliseconds drain_timeout{std::chrono::hours(24)};
+};
+
+// REQUIRES: io, clock, launcher and observer outlive the location.
+class Location final : private LocationDriver {
+ public:
+  Location(boost::asio::io_context& io, const Clock& clock, ProcessLauncher& launcher,
+           LocationObserver& observer, const LocationOptions& options, workspace::LocationSpec spec,
+           SupervisionPolicy policy);
+  // Kills whatever processes are left (SIGKILL); a clean shutdown stops first.
+  ~Location() override;
+  Location(const Location&) = delete;
+  Location& operator=(const Location&) = delete;
+
+  void start();
+  void stop();
+  void restart();
+  // Loads the location's code again in a new child beside the running one
+  // (LocationMachine::reload). `cause` says why, for the reload's log line and event ("assets.py
+  // changed"). A request (location.reload) also starts a STOPPED location; a file change does not.
+  enum class ReloadTrigger { kFiles, kRequest };
+  void reload(ReloadTrigger trigger, std::string cause);
+  // Replaces the entry (a changed workspace) and loads it beside the running child.
+  void replace(workspace::LocationSpec spec, SupervisionPolicy policy);
+  // SIGKILL to every process now (a second Ctrl-C); the states follow as exits arrive.
+  void kill_now() { kill_all(); }
+
+  // From the Supervisor's reaper: a child process exited. Returns true when it was one of ours.
+  bool on_reaped(pid_t pid, ExitStatus status);
+  // After reaps: tells the machine once no process of the current child is left.
+  void check_processes_gone();
+
+  const std::string& name() const { return spec_.name; }
+  const workspace::LocationSpec& spec() const { return spec_; }
+  LocationState state() const { return machine_.state(); }
+  const LocationMachine& machine() const { return machine_; }
+  // The current child's pid, when one runs.
+  std::optional<pid_t> pid() const;
+  // True when no process started for this location remains (current or earlier children).
+  bool all_processes_gone() const;
+  // Shared so that answers relaying the bytes hold them without a copy (ipc::OutgoingLine).
+  const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
+  // Why the running reload (RELOADING) started.
+  const std::string& reload_cause() const { return reload_cause_; }
+  // The last reload's report, if any reload ended.
+  const std::optional<ReloadReport>& last_reload() const { return last_reload_; }
+  const std::optional<LocationError>& error() const { return error_; }
+  const LogRing& logs() const { return logs_; }
+  // The locations.list entry (docs/protocol.md).
+  nlohmann::json status_json() const;
+  // Relays a control call to the running code server; done gets -32012 when there is none.
+  void call(const std::string& method, const nlohmann::json& params,
+            std::chrono::milliseconds timeout, std::function<void(ipc::RpcReply)> done);
+
+ private:
+  // One started child and what hangs off it. A replaced child stays in retired_ until its exit
+  // is reaped and its processes are gone.
+  struct Child {
+    std::uint64_t id = 0;
+    pid_t pid = -1;
+    std::string token;        // CODELOC_INSTANCE
+    bool waiting = false;     // no process yet: its start waits for a fork server's warm-up
+    bool warm = false;        // forked from a warm interpreter (ForkServerPool)
+    std::string cold_reason;  // a warm start was wanted but this one is cold: why
+    // Python kinds with Dagster gRPC: this generation's private socket, removed with the child.
+    std::filesystem::path grpc_socket;
+    bool draining = false;  // retired while serving Dagster gRPC: finishing its runs
+    bool exited = false;
+    bool reported_gone = false;
+    std::shared_ptr<CodeServerSession> session;
+    std::shared_ptr<OutputPump> out;
+    std::shared_ptr<OutputPump> err;
+    // Retired children only: SIGKILL after the stop timeout (draining: the stop after the drain
+    // timeout).
+    std::unique_ptr<boost::asio::steady_timer> kill_timer;
+
+    Child() = default;
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+    ~Child();
+  };
+
+  // LocationDriver
+  LaunchOutcome launch() override;
+  LaunchOutcome launch_candidate() override;
+  void promote_candidate() override;
+  void retire_current() override;
+  void discard_candidate() override;
+  void terminate(int signal) override;
+  void kill_all() override;
+  void send_ping(milliseconds timeout) override;
+  void arm_timer(TimerKind kind, milliseconds delay) override;
+  void cancel_timer(TimerKind kind) override;
+  void state_changed(LocationState from, LocationState to) override;
+
+  LaunchSpec launch_spec(const Child& child) const;
+  // "warm" or "cold" for a Python location's started process; empty otherwise.
+  std::string start_mode(const Child& child) const;
+  std::vector<std::string> child_argv(const Child& child) const;
+  // Starts a child for the current spec into `child`; the session's events go to the current or
+  // the candidate handlers, whichever the child is by then.
+  LaunchOutcome spawn(Child& child);
+  // The process part of spawn: the channel, the launch, the output pumps and the session.
+  LaunchOutcome start_process(Child& child, LaunchSpec launch);
+  // The fork server a start waited for is ready (or failed): start it now, if still wanted.
+  void launch_waiting(std::uint64_t child_id);
+  CodeServerSession::Callbacks session_callbacks(std::uint64_t id);
+  void on_definitions(std::uint64_t child_id, Snapshot snapshot);
+  void on_load_error(std::uint64_t child_id, LocationError error);
+  // Moves a child to retired_; `stop` asks it to stop first (stop signal, then SIGKILL after the
+  // stop timeout).
+  void retire(std::unique_ptr<Child> child, bool stop);
+  // Sends `signal` to the process group `group`, then SIGCONT so that a stopped child acts on it.
+  void send_stop_signal(pid_t group, int signal);
+  // A retired child: the stop signal now, SIGKILL after the stop timeout.
+  void stop_retired(Child& child, int signal);
+  // A retired child that serves Dagster gRPC: dagster.drain now, stop_retired after the drain
+  // timeout unless it has exited by then.
+  void drain_retired(Child& child);
+  // Runs `action` on `child` after `delay`, if it is still retired and running then.
+  void after_retired(Child& child, std::chrono::milliseconds delay,
+                     std::function<void(Child&)> action);
+  // Dagster gRPC: points the stable path at `child`'s socket once it has loaded (or failed to
+  // load: Dagster's server then shows the error), as it becomes the current child.
+  void publish_dagster_grpc(const Child& child);
+  // The dagster_grpc field of status_json.
+  nlohmann::json dagster_grpc_json() const;
+  void kill_child(const Child& child);
+  void reload_ended(LocationState outcome);
+  void on_line(std::uint64_t child_id, pid_t pid, OutputStream stream, std::string_view text,
+               bool truncated);
+  bool is_current(std::uint64_t child_id) const { return current_ && current_->id == child_id; }
+  bool is_candidate(std::uint64_t child_id) const {
+    return candidate_ && candidate_->id == child_id;
+  }
+  static bool processes_gone(const Child& child);
+
+  boost::asio::io_context& io_;
+  const Clock& clock_;
+  ProcessLauncher& launcher_;
+  LocationObserver& observer_;
+  const LocationOptions& options_;
+  workspace::LocationSpec spec_;
+  LocationMachine machine_;
+
+  std::array<boost::asio::steady_timer, 4> timers_;
+  std::array<std::uint64_t, 4> timer_generation_{};
+  std::unique_ptr<Child> current_;
+  std::unique_ptr<Child> candidate_;  // the new child of a running reload
+  std::vector<std::unique_ptr<Child>> retired_;
+  std::uint64_t next_child_id_ = 1;
+  // Expires with the location: callbacks kept elsewhere (ProcessLauncher::wait_until_warm) check
+  // it.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
+
+  // Python kinds with Dagster gRPC on (DagsterAddress::usable may still say no).
+  std::optional<DagsterAddress> dagster_;
+  std::uint64_t published_child_ = 0;  // the child whose socket the stable path names; 0: none
+  std::string dagster_error_;          // why the current child's server is not published
+
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::optional<LocationError> error_;
+  LogRing logs_;
+
+  // The running reload (RELOADING) and what asked for it.
+  std::string reload_cause_;
+  std::string reload_start_mode_;  // the running reload's candidate: "warm", "cold" or ""
+  std::string queued_cause_;
+  Clock::TimePoint reload_started_;
+  std::optional<DefinitionsChange> reload_change_;  // set when the candidate delivered
+  std::optional<ReloadReport> last_reload_;
+};
+
+}  // namespace codeloc::daemon

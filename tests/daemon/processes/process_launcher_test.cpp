@@ -1,0 +1,108 @@
+#include "daemon/processes/process_launcher.h"
+
+#include <filesystem>
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+namespace codeloc::daemon {
+namespace {
+
+std::string read_all(int fd) {
+  ::fcntl(fd, F_SETFL, 0);  // blocking: the child's exit closes the pipe
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<std::size_t>(n));
+  return out;
+}
+
+int wait_exit_code(pid_t pid) {
+  int status = 0;
+  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+LaunchSpec shell(const std::string& script) {
+  LaunchSpec spec;
+  spec.argv = {"/bin/sh", "-c", script};
+  spec.env = {"PATH=/usr/bin:/bin", "CODELOC_PROBE=hello"};
+  spec.working_directory = "/";
+  return spec;
+}
+
+TEST(ForkExecLauncher, ChildGetsItsEnvironmentCwdAndOwnProcessGroup) {
+  auto dir = std::filesystem::temp_directory_path();
+  LaunchSpec spec = shell("echo \"$CODELOC_PROBE\"; pwd; ps -o pgid= -p $$ | tr -d ' '; echo $$");
+  spec.working_directory = dir;
+  ForkExecLauncher launcher;
+  LaunchResult result = launcher.launch(spec);
+  ASSERT_EQ(result.kind, LaunchOutcome::Kind::kStarted) << result.error;
+  std::string out = read_all(result.child.stdout_fd.get());
+  std::string pid = std::to_string(result.child.pid);
+  EXPECT_EQ(out,
+            "hello\n" + std::filesystem::canonical(dir).string() + "\n" + pid + "\n" + pid + "\n");
+  EXPECT_EQ(wait_exit_code(result.child.pid), 0);
+}
+
+TEST(ForkExecLauncher, StderrIsItsOwnPipeAndStdinIsDevNull) {
+  ForkExecLauncher launcher;
+  LaunchResult result = launcher.launch(shell("echo oops >&2; cat; echo done"));
+  ASSERT_EQ(result.kind, LaunchOutcome::Kind::kStarted) << result.error;
+  EXPECT_EQ(read_all(result.child.stdout_fd.get()), "done\n");
+  EXPECT_EQ(read_all(result.child.stderr_fd.get()), "oops\n");
+  EXPECT_EQ(wait_exit_code(result.child.pid), 0);
+}
+
+TEST(ForkExecLauncher, OnlyStdioAndTheChannelStayOpen) {
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  int leaked = ::open("/dev/null", O_RDONLY);  // not close-on-exec: must not reach the child
+  LaunchSpec spec = shell("ls /proc/self/fd | sort -n | tr '\\n' ' '");
+  spec.channel_fd = pair[1];
+  ForkExecLauncher launcher;
+  LaunchResult result = launcher.launch(spec);
+  ASSERT_EQ(result.kind, LaunchOutcome::Kind::kStarted) << result.error;
+  // ls itself opens one more descriptor (3 is the channel, the directory is 4 or above).
+  std::string out = read_all(result.child.stdout_fd.get());
+  EXPECT_EQ(out.substr(0, 8), "0 1 2 3 ") << out;
+  EXPECT_LE(out.size(), std::string("0 1 2 3 4 ").size()) << out;
+  EXPECT_EQ(wait_exit_code(result.child.pid), 0);
+  ::close(leaked);
+  ::close(pair[0]);
+  ::close(pair[1]);
+}
+
+TEST(ForkExecLauncher, MissingExecutableCannotStartAndNamesIt) {
+  ForkExecLauncher launcher;
+  LaunchSpec spec = shell("");
+  spec.argv = {"/nonexistent/venv/bin/python"};
+  LaunchResult result = launcher.launch(spec);
+  EXPECT_EQ(result.kind, LaunchOutcome::Kind::kCannotStart);
+  EXPECT_EQ(result.error, "cannot start '/nonexistent/venv/bin/python': no such executable file");
+  spec.argv = {"codeloc-no-such-program"};
+  result = launcher.launch(spec);
+  EXPECT_EQ(result.kind, LaunchOutcome::Kind::kCannotStart);
+  EXPECT_EQ(result.error, "cannot start 'codeloc-no-such-program': not found on PATH");
+}
+
+TEST(ForkExecLauncher, MissingWorkingDirectoryCannotStart) {
+  ForkExecLauncher launcher;
+  LaunchSpec spec = shell("true");
+  spec.working_directory = "/nonexistent/project";
+  LaunchResult result = launcher.launch(spec);
+  EXPECT_EQ(result.kind, LaunchOutcome::Kind::kCannotStart);
+  EXPECT_EQ(result.error, "working directory '/nonexistent/project' does not exist");
+}
+
+TEST(ForkExecLauncher, NameIsLookedUpOnTheChildsPath) {
+  EXPECT_EQ(resolve_executable("sh", "/nonexistent:/bin"), "/bin/sh");
+  EXPECT_EQ(resolve_executable("sh", "/nonexistent"), "");
+  EXPECT_EQ(resolve_executable("/bin/sh", ""), "/bin/sh");
+}
+
+}  // namespace
+}  // namespace codeloc::daemon

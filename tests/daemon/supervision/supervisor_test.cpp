@@ -1,0 +1,130 @@
+#include "daemon/supervision/supervisor.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/daemon/fake_location_driver.h"
+
+namespace codeloc::daemon {
+namespace {
+
+using workspace::LocationKind;
+using workspace::LocationSpec;
+
+// Hands out fake pids without starting anything; the pids are far above pid_max, so nothing the
+// supervisor sends them can reach a real process.
+class FakeLauncher final : public ProcessLauncher {
+ public:
+  LaunchResult launch(const LaunchSpec& spec) override {
+    launched.push_back(spec);
+    LaunchResult result;
+    result.child.pid = next_pid++;
+    return result;
+  }
+  std::vector<LaunchSpec> launched;
+  pid_t next_pid = 90'000'000;
+};
+
+LocationSpec command(const std::string& name, std::vector<std::string> argv) {
+  LocationSpec spec;
+  spec.name = name;
+  spec.kind = LocationKind::kCommand;
+  spec.argv = std::move(argv);
+  spec.working_directory = "/";
+  return spec;
+}
+
+class SupervisorTest : public ::testing::Test {
+ protected:
+  SupervisorTest() : settings_(config::Settings::defaults({}, 1000)) {}
+
+  std::optional<pid_t> pid_of(const std::string& name) {
+    Location* location = supervisor_.find(name);
+    return location ? location->pid() : std::nullopt;
+  }
+
+  boost::asio::io_context io_;
+  testing::FakeClock clock_;
+  FakeLauncher launcher_;
+  config::Settings settings_;
+  Supervisor supervisor_{io_, clock_, launcher_, settings_, LocationOptions{}};
+};
+
+TEST_F(SupervisorTest, FirstWorkspaceStartsEveryLocationInOrder) {
+  supervisor_.apply({{}, {command("a", {"/bin/a"}), command("b", {"/bin/b"})}});
+  ASSERT_EQ(launcher_.launched.size(), 2u);
+  EXPECT_EQ(launcher_.launched[0].argv[0], "/bin/a");
+  auto locations = supervisor_.locations();
+  ASSERT_EQ(locations.size(), 2u);
+  EXPECT_EQ(locations[0]->name(), "a");
+  EXPECT_EQ(locations[0]->state(), LocationState::kStarting);
+}
+
+TEST_F(SupervisorTest, ReloadStartsAddedStopsRemovedRestartsChangedAndLeavesTheRest) {
+  supervisor_.apply({{},
+                     {command("keep", {"/bin/keep"}), command("change", {"/bin/old"}),
+                      command("drop", {"/bin/drop"})}});
+  pid_t keep_pid = *pid_of("keep");
+  pid_t change_pid = *pid_of("change");
+  launcher_.launched.clear();
+
+  supervisor_.apply({{},
+                     {command("keep", {"/bin/keep"}), command("change", {"/bin/new"}),
+                      command("add", {"/bin/add"})}});
+  // Added: started at once. Changed: stopping, restarted once its old process is gone.
+  ASSERT_EQ(launcher_.launched.size(), 1u);
+  EXPECT_EQ(launcher_.launched[0].argv[0], "/bin/add");
+  EXPECT_EQ(supervisor_.find("change")->state(), LocationState::kStopping);
+  EXPECT_EQ(supervisor_.find("drop"), nullptr) << "removed locations leave the list at once";
+  EXPECT_EQ(pid_of("keep"), keep_pid);
+
+  supervisor_.find("change")->on_reaped(change_pid, ExitStatus{true, 15});
+  supervisor_.find("change")->check_processes_gone();
+  ASSERT_EQ(launcher_.launched.size(), 2u);
+  EXPECT_EQ(launcher_.launched[1].argv[0], "/bin/new");
+  EXPECT_EQ(supervisor_.find("change")->state(), LocationState::kStarting);
+  EXPECT_EQ(pid_of("keep"), keep_pid);
+  std::vector<std::string> names;
+  for (const Location* location : supervisor_.locations())
+    names.push_back(location->name());
+  EXPECT_EQ(names, (std::vector<std::string>{"keep", "change", "add"}));
+}
+
+TEST_F(SupervisorTest, UnchangedWorkspaceTouchesNothing) {
+  supervisor_.apply({{}, {command("a", {"/bin/a"})}});
+  pid_t pid = *pid_of("a");
+  supervisor_.apply({{}, {command("a", {"/bin/a"})}});
+  EXPECT_EQ(launcher_.launched.size(), 1u);
+  EXPECT_EQ(pid_of("a"), pid);
+}
+
+TEST_F(SupervisorTest, ChildEnvironmentCarriesTheLocationAndChannel) {
+  LocationSpec spec = command("env", {"/bin/env"});
+  spec.env = {{"GREETING", "hello"}};
+  spec.inherit_env = false;
+  supervisor_.apply({{}, {spec}});
+  const auto& env = launcher_.launched.at(0).env;
+  auto has = [&](const std::string& entry) {
+    return std::find(env.begin(), env.end(), entry) != env.end();
+  };
+  EXPECT_TRUE(has("GREETING=hello"));
+  EXPECT_TRUE(has("CODELOC_LOCATION=env"));
+  EXPECT_TRUE(has("CODELOC_CHANNEL_FD=3"));
+  EXPECT_TRUE(has("CODELOC_PROTOCOL=1"));
+  EXPECT_FALSE(std::any_of(env.begin(), env.end(), [](const std::string& e) {
+    return e.rfind("PATH=", 0) == 0;
+  })) << "inherit_env: false passes nothing of the daemon's environment";
+}
+
+TEST_F(SupervisorTest, PolicyTakesTheEntrysRestartKeysOverTheDaemonDefaults) {
+  LocationSpec spec = command("p", {"/bin/p"});
+  spec.restart.policy = workspace::RestartPolicy::kNever;
+  spec.restart.stop_timeout = std::chrono::milliseconds(2500);
+  SupervisionPolicy policy = supervisor_.policy_for(spec);
+  EXPECT_EQ(policy.restart, workspace::RestartPolicy::kNever);
+  EXPECT_EQ(policy.stop_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(policy.startup_timeout, settings_.restart_defaults.startup_timeout);
+  EXPECT_EQ(policy.ping_interval, settings_.ping_interval);
+}
+
+}  // namespace
+}  // namespace codeloc::daemon
