@@ -43,6 +43,13 @@ class ProcessLauncher {
  public:
   virtual ~ProcessLauncher() = default;
   virtual LaunchResult launch(const LaunchSpec& spec) = 0;
+  // The same, without holding the event loop: `done` runs exactly once with the result, either
+  // inside this call (a launcher with nothing to wait for: the default, which calls launch()) or
+  // later from the event loop (ForkServerPool, while a fork server answers). spec.channel_fd must
+  // stay open until `done` has run.
+  virtual void launch_async(const LaunchSpec& spec, std::function<void(LaunchResult)> done) {
+    done(launch(spec));
+  }
   // For a launch that would be warm if it waited a little (ForkServerPool: its interpreter's fork
   // server is warming up for the first time): keeps `ready`, runs it once from the event loop
   // when waiting is over, and returns true; the caller launches then. False: launch now.
