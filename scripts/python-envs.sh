@@ -2,6 +2,8 @@
 # Creates (once) and caches the Python virtual environments the tests use, under the build tree:
 #   build/venvs/test   pytest, the interpreter of the integration tests
 # Re-running is cheap: an environment whose requirements file has not changed is left as it is.
+# Usage: scripts/python-envs.sh           every environment
+#        scripts/python-envs.sh example   only the example workspace's (scripts/run-example.sh)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${CODELOC_BUILD_DIR:-$root/build}
@@ -22,6 +24,16 @@ make_venv() {
 }
 
 mkdir -p "$build/venvs"
+if [ "${1:-}" = "example" ]; then
+  # The example workspace's locations (examples/), each in its own environment with a package the
+  # other lacks; examples/workspace.yaml names their interpreters by paths relative to itself. Both
+  # install at once: pip mostly waits on downloads and on disk.
+  make_venv example-analytics "$root/examples/analytics/requirements.txt" &
+  analytics=$!
+  make_venv example-reporting "$root/examples/reporting/requirements.txt"
+  wait "$analytics"
+  exit 0
+fi
 make_venv test "$root/tests/requirements.txt"
 # The code server's tests (tests/python): a pinned dagster, pytest and dagster-dg-cli (the oracle).
 make_venv dagster "$root/tests/requirements-dagster.txt"

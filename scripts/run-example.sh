@@ -6,13 +6,29 @@
 # the analytics environment, which has dagster-webserver); edit a file under examples/ and watch
 # that location reload.
 # Extra arguments go to `codeloc dev` (e.g. --socket /tmp/codeloc.sock).
+#
+# It builds only what it runs: the `codeloc` binary (the Python code server is python/, nothing to
+# compile), through ccache when it is installed, while the example's environments install beside
+# the compiler. A build tree it configures itself is a unity build (CMAKE_UNITY_BUILD: about half
+# the compile time from scratch); an existing build/ keeps its settings. Figures: docs/testing.md,
+# "How long the two commands take".
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/install-deps.sh
-scripts/python-envs.sh
-cmake -S . -B build -G Ninja -DCODELOC_PYTHON="$root/build/venvs/test/bin/python" \
-  -DCODELOC_DAGSTER_PYTHON="$root/build/venvs/dagster/bin/python" >/dev/null
-cmake --build build
+mkdir -p build
+envs_log=build/python-envs.log
+scripts/python-envs.sh example >"$envs_log" 2>&1 &
+envs=$!
+if [ ! -f build/CMakeCache.txt ]; then
+  cmake -S . -B build -G Ninja -DCMAKE_UNITY_BUILD="${CODELOC_UNITY:-ON}" >/dev/null
+fi
+cmake --build build --target codeloc
+if ! wait "$envs"; then
+  cat "$envs_log" >&2
+  echo "run-example: creating the example's Python environments failed (log above)" >&2
+  exit 1
+fi
+cat "$envs_log"
 build/codeloc check -w examples/workspace.yaml
 exec build/codeloc dev --ui -w examples/workspace.yaml "$@"
