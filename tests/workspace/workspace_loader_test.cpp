@@ -24,12 +24,7 @@ WorkspaceLoader::FileReader fake_files(std::map<std::string, std::string> files)
   };
 }
 
-LocationSpec make_spec(std::string name, LocationKind kind = LocationKind::kPythonModule) {
-  LocationSpec spec;
-  spec.name = std::move(name);
-  spec.kind = kind;
-  return spec;
-}
+using testing::make_spec;
 
 std::vector<std::string> names(const Workspace& workspace) {
   std::vector<std::string> out;

@@ -26,7 +26,7 @@ using workspace::LocationKind;
 using workspace::LocationSpec;
 
 // Fake pids far above pid_max: nothing sent to them (or their groups) reaches a real process.
-class FakeLauncher final : public ProcessLauncher {
+class FakeHelperLauncher final : public ProcessLauncher {
  public:
   LaunchResult launch(const LaunchSpec& spec) override {
     launched.push_back(spec);
@@ -203,8 +203,8 @@ class DagsterUiTest : public ::testing::Test {
   testing::TempFolder folder_;
   boost::asio::io_context io_;
   testing::FakeClock clock_;
-  FakeLauncher launcher_;     // the locations'
-  FakeLauncher ui_launcher_;  // the helpers'
+  FakeHelperLauncher launcher_;     // the locations'
+  FakeHelperLauncher ui_launcher_;  // the helpers'
   config::Settings settings_;
   Supervisor supervisor_{io_, clock_, launcher_, settings_, LocationOptions{}};
   DagsterUiOptions options_;
