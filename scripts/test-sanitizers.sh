@@ -10,7 +10,8 @@
 #
 # One instrumented tree serves both: the libraries carry libFuzzer's coverage hooks
 # (CODELOC_FUZZ), which the tests run through unused. -O1 and line tables only, as ASan's docs
-# advise, keep the build about as fast as the normal one.
+# advise, keep the build about as fast as the normal one; so does a unity build (CODELOC_UNITY=OFF:
+# source by source).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -22,6 +23,7 @@ CC=clang-14 CXX=clang++-14 cmake -S . -B build-san -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
   -DCODELOC_SANITIZE="${CODELOC_SANITIZE:-address,undefined}" -DCODELOC_FUZZ=ON \
+  -DCMAKE_UNITY_BUILD="${CODELOC_UNITY:-ON}" \
   -DCODELOC_PYTHON="$root/build/venvs/test/bin/python"
 # The integration tests look for the venvs under the build tree they test (build-san/venvs).
 ln -sfn ../build/venvs build-san/venvs
