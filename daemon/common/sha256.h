@@ -1,30 +1,48 @@
-// SHA-256 (FIPS 180-4), incremental, for definitions versions ("sha256:<hex>"). Self-contained so
-// the daemon needs no crypto library; speed is ~250 MB/s, enough for 50 MB snapshots.
+// SHA-256, incremental, for definitions versions ("sha256:<hex>"), computed by OpenSSL's libcrypto
+// (EVP). About 1.8 GB/s on the bench machine (bench/RESULTS.md), so a 50 MB snapshot costs ~30 ms;
+// callers on the event loop still hash big inputs in slices (code_server_session.cpp).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, kept out of this header
+
 namespace codeloc::daemon {
 
+// An EVP call failed (in practice only when memory runs out, or when an OpenSSL configuration
+// forbids SHA-256). what() names the call and OpenSSL's error queue.
+class Sha256Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Movable, not copyable. Every member but the destructor throws Sha256Error when OpenSSL fails;
+// the object is then unusable.
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
+
   void update(std::string_view bytes);
   std::array<std::uint8_t, 32> finish();  // the object is spent afterwards
 
   // "sha256:" + lowercase hex of the digest of `bytes`.
   static std::string version_of(std::string_view bytes);
+  // "sha256:" + lowercase hex of `digest`.
+  static std::string version_from(const std::array<std::uint8_t, 32>& digest);
 
  private:
-  void block(const std::uint8_t* p);
-
-  std::array<std::uint32_t, 8> h_;
-  std::array<std::uint8_t, 64> buffer_{};
-  std::size_t buffered_ = 0;
-  std::uint64_t length_ = 0;
+  struct FreeContext {
+    void operator()(evp_md_ctx_st* context) const;
+  };
+  std::unique_ptr<evp_md_ctx_st, FreeContext> context_;
 };
 
 }  // namespace codeloc::daemon

@@ -1,5 +1,8 @@
 #include "daemon/common/sha256.h"
 
+#include <string>
+#include <utility>
+
 #include <gtest/gtest.h>
 
 namespace codeloc::daemon {
@@ -26,6 +29,28 @@ TEST(Sha256, IncrementalUpdatesEqualOneShot) {
   Sha256 b;
   b.update(data);
   EXPECT_EQ(a.finish(), b.finish());
+}
+
+// The daemon hashes a big snapshot in 1 MiB slices (code_server_session.cpp).
+TEST(Sha256, SlicesOfABigInputGiveItsVersion) {
+  std::string data(5 * (1u << 20) + 12345, 'y');
+  for (std::size_t i = 0; i < data.size(); i += 4093)
+    data[i] = static_cast<char>(i);
+  Sha256 hash;
+  for (std::size_t i = 0; i < data.size(); i += 1u << 20)
+    hash.update(std::string_view(data).substr(i, 1u << 20));
+  EXPECT_EQ(Sha256::version_from(hash.finish()), Sha256::version_of(data));
+}
+
+TEST(Sha256, MovesItsStateAndRefusesUseAfterFinish) {
+  Sha256 a;
+  a.update("ab");
+  Sha256 b = std::move(a);
+  b.update("c");
+  EXPECT_EQ(Sha256::version_from(b.finish()),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_THROW(b.update("d"), Sha256Error);
+  EXPECT_THROW(b.finish(), Sha256Error);
 }
 
 }  // namespace
