@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "daemon/common/time_format.h"
+#include "daemon/control/location_status.h"
 #include "daemon/supervision/workspace_reload.h"
 #include "ipc/channel_error.h"
 #include "ipc/json_rpc.h"
@@ -309,7 +310,7 @@ void ControlServer::publish(const std::string& topic, const std::string& method,
 }
 
 void ControlServer::state_changed(const Location& location, LocationState from, LocationState to) {
-  nlohmann::json status = location.status_json();
+  nlohmann::json status = location_status_json(location);
   publish("state", "event.state",
           {{"name", location.name()},
            {"from", state_name(from)},

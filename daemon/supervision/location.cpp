@@ -10,14 +10,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "daemon/common/time_format.h"
 #include "daemon/logs/log_context.h"
-#include "daemon/processes/process_tree.h"
+#include "daemon/supervision/launch_plan.h"
 #include "daemon/supervision/ping_schedule.h"
 #include "ipc/protocol.h"
 #include "workspace/values.h"
-
-extern char** environ;
 
 namespace codeloc::daemon {
 namespace {
@@ -26,10 +23,6 @@ using workspace::LocationKind;
 
 std::size_t timer_index(TimerKind kind) {
   return static_cast<std::size_t>(kind);
-}
-
-std::string make_token(const std::string& name, std::uint64_t child_id) {
-  return std::to_string(::getpid()) + "-" + name + "-" + std::to_string(child_id);
 }
 
 // Connects to a Unix socket at once (a Unix connect does not wait on a network).
@@ -53,11 +46,13 @@ int connect_unix(const std::string& path, std::string* error) {
 }  // namespace
 
 Location::Location(boost::asio::io_context& io, const Clock& clock, ProcessLauncher& launcher,
-                   LocationObserver& observer, const LocationOptions& options,
-                   workspace::LocationSpec spec, SupervisionPolicy policy)
+                   ProcessSignals& signals, LocationObserver& observer,
+                   const LocationOptions& options, workspace::LocationSpec spec,
+                   SupervisionPolicy policy)
     : io_(io),
       clock_(clock),
       launcher_(launcher),
+      signals_(signals),
       observer_(observer),
       options_(options),
       spec_(std::move(spec)),
@@ -71,24 +66,12 @@ Location::Location(boost::asio::io_context& io, const Clock& clock, ProcessLaunc
   }
 }
 
-Location::Child::~Child() {
-  if (!grpc_socket.empty()) ::unlink(grpc_socket.c_str());
-}
-
 Location::~Location() {
   for (auto& timer : timers_)
     timer.cancel();
   kill_all();
   if (published_child_ != 0) dagster_->unpublish();
-  auto close = [](Child& child) {
-    if (child.session) child.session->close();
-    if (child.out) child.out->close();
-    if (child.err) child.err->close();
-  };
-  if (current_) close(*current_);
-  if (candidate_) close(*candidate_);
-  for (auto& child : retired_)
-    close(*child);
+  children_.for_each([](Child& child) { child.close(); });
 }
 
 void Location::start() {
@@ -142,38 +125,33 @@ void Location::replace(workspace::LocationSpec spec, SupervisionPolicy policy) {
 }
 
 std::optional<pid_t> Location::pid() const {
-  if (current_ && current_->pid > 0 && !current_->exited) return current_->pid;
+  const Child* current = children_.current();
+  if (current && current->pid > 0 && !current->exited) return current->pid;
   return std::nullopt;
 }
 
-bool Location::processes_gone(const Child& child) {
+bool Location::processes_gone(const Child& child) const {
   if (child.pid <= 0) return child.exited;  // an attached code server: gone once closed
-  return child.exited && location_processes(child.pid, child.token).empty();
+  return child.exited && signals_.location_processes(child.pid, child.token).empty();
 }
 
 bool Location::all_processes_gone() const {
-  if (current_ && !processes_gone(*current_)) return false;
-  if (candidate_ && !processes_gone(*candidate_)) return false;
-  for (const auto& child : retired_) {
-    if (!processes_gone(*child)) return false;
-  }
-  return true;
+  return children_.all_of([this](const Child& child) { return processes_gone(child); });
 }
 
 bool Location::on_reaped(pid_t pid, ExitStatus status) {
-  if (current_ && current_->pid == pid) {
-    current_->exited = true;
-    machine_.on_exit(status);
-    return true;
-  }
-  if (candidate_ && candidate_->pid == pid) {
-    candidate_->exited = true;
-    machine_.on_candidate_exit(status);
-    return true;
-  }
-  for (auto& child : retired_) {
-    if (child->pid == pid) {
-      child->exited = true;
+  ChildSet::Role role;
+  Child* child = children_.find_pid(pid, &role);
+  if (!child) return false;
+  child->exited = true;
+  switch (role) {
+    case ChildSet::Role::kCurrent:
+      machine_.on_exit(status);
+      break;
+    case ChildSet::Role::kCandidate:
+      machine_.on_candidate_exit(status);
+      break;
+    default:
       if (child->draining) {
         log_location(spdlog::level::info, spec_.name,
                      "{}: the replaced code server {} finished its Dagster runs and {}", spec_.name,
@@ -181,58 +159,18 @@ bool Location::on_reaped(pid_t pid, ExitStatus status) {
       }
       if (child->session) child->session->close();  // a draining child kept its channel
       child->session.reset();
-      return true;
-    }
+      break;
   }
-  return false;
+  return true;
 }
 
 void Location::check_processes_gone() {
-  std::erase_if(retired_,
-                [](const std::unique_ptr<Child>& child) { return processes_gone(*child); });
-  if (current_ && current_->exited && !current_->reported_gone && processes_gone(*current_)) {
-    current_->reported_gone = true;
+  children_.drop_retired([this](const Child& child) { return processes_gone(child); });
+  Child* current = children_.current();
+  if (current && current->exited && !current->reported_gone && processes_gone(*current)) {
+    current->reported_gone = true;
     machine_.on_group_empty();
   }
-}
-
-std::vector<std::string> Location::child_argv(const Child& child) const {
-  if (spec_.kind == LocationKind::kCommand) return spec_.argv;
-  std::vector<std::string> argv{spec_.executable_path.value_or(options_.default_python),
-                                options_.code_server.string(), "--location", spec_.name};
-  switch (spec_.kind) {
-    case LocationKind::kPythonFile:
-      argv.insert(argv.end(), {"--python-file", spec_.target});
-      break;
-    case LocationKind::kPythonModule:
-      argv.insert(argv.end(), {"--module", spec_.target});
-      break;
-    case LocationKind::kPythonPackage:
-      argv.insert(argv.end(), {"--package", spec_.target});
-      break;
-    case LocationKind::kAutoloadDefsModule:
-      argv.insert(argv.end(), {"--autoload-defs-module", spec_.target});
-      break;
-    case LocationKind::kGrpcServer:  // attach.py: serves someone else's Dagster gRPC server
-      argv.push_back("--attach-grpc");
-      if (spec_.socket) {
-        argv.insert(argv.end(), {"--grpc-socket", *spec_.socket});
-      } else {
-        argv.insert(argv.end(), {"--grpc-host", spec_.host, "--grpc-port",
-                                 std::to_string(spec_.port.value_or(0))});
-      }
-      break;
-    default:
-      break;
-  }
-  if (spec_.attribute) argv.insert(argv.end(), {"--attribute", *spec_.attribute});
-  if (!spec_.working_directory.empty()) {
-    argv.insert(argv.end(), {"--working-directory", spec_.working_directory.string()});
-  }
-  if (!child.grpc_socket.empty()) {
-    argv.insert(argv.end(), {"--dagster-grpc-socket", child.grpc_socket.string()});
-  }
-  return argv;
 }
 
 std::string Location::start_mode(const Child& child) const {
@@ -241,34 +179,8 @@ std::string Location::start_mode(const Child& child) const {
 }
 
 LaunchSpec Location::launch_spec(const Child& child) const {
-  LaunchSpec launch;
-  launch.argv = child_argv(child);
-  launch.working_directory = spec_.working_directory;
-  launch.warm = workspace::is_python_kind(spec_.kind) && spec_.warm.value_or(options_.warm);
-  std::map<std::string, std::string> env;
-  if (spec_.inherit_env) {
-    for (char** entry = environ; entry && *entry; ++entry) {
-      std::string_view text(*entry);
-      std::size_t eq = text.find('=');
-      if (eq == std::string_view::npos || is_service_manager_variable(text.substr(0, eq))) continue;
-      env[std::string(text.substr(0, eq))] = text.substr(eq + 1);
-    }
-  }
-  bool grpc = spec_.kind == LocationKind::kGrpcServer;
-  if (workspace::is_python_kind(spec_.kind) || grpc) env["PYTHONUNBUFFERED"] = "1";
-  if (grpc && !spec_.additional_metadata.empty()) {
-    env[ipc::kEnvGrpcMetadata] = nlohmann::json(spec_.additional_metadata).dump();
-  }
-  for (const auto& [key, value] : spec_.env)
-    env[key] = value;
-  env[ipc::kEnvLocation] = spec_.name;
-  env[ipc::kEnvChannelFd] = std::to_string(ipc::kChildChannelFd);
-  env[ipc::kEnvProtocol] = std::to_string(ipc::kCodeServerProtocolVersion);
-  env[kEnvInstance] = child.token;
-  if (!options_.control_socket.empty()) env[ipc::kEnvSocket] = options_.control_socket.string();
-  for (const auto& [key, value] : env)
-    launch.env.push_back(key + "=" + value);
-  return launch;
+  return launch_plan(spec_, options_, ChildIdentity{child.token, child.grpc_socket},
+                     daemon_environment());
 }
 
 void Location::retire(std::unique_ptr<Child> child, bool stop) {
@@ -288,7 +200,7 @@ void Location::retire(std::unique_ptr<Child> child, bool stop) {
     child->session.reset();
   }
   if (child->pid <= 0) child->exited = true;  // an attached code server: closing is its exit
-  if (!processes_gone(*child)) retired_.push_back(std::move(child));
+  if (!processes_gone(*child)) children_.add_retired(std::move(child));
 }
 
 void Location::after_retired(Child& child, std::chrono::milliseconds delay,
@@ -298,16 +210,15 @@ void Location::after_retired(Child& child, std::chrono::milliseconds delay,
   child.kill_timer->async_wait(
       [this, id = child.id, action = std::move(action)](const boost::system::error_code& ec) {
         if (ec) return;
-        for (const auto& retired : retired_) {
-          if (retired->id == id && !retired->exited) action(*retired);
-        }
+        Child* retired = children_.find_retired(id);
+        if (retired && !retired->exited) action(*retired);
       });
 }
 
 void Location::stop_retired(Child& child, int signal) {
   child.draining = false;
   if (child.session) child.session->shutdown();
-  send_stop_signal(child.pid, signal);
+  signals_.stop_group(child.pid, signal);
   after_retired(child, machine_.policy().stop_timeout, [this](Child& late) { kill_child(late); });
 }
 
@@ -336,42 +247,43 @@ void Location::drain_retired(Child& child) {
 }
 
 LaunchOutcome Location::launch() {
-  retire(std::move(current_), /*stop=*/false);
-  auto child = std::make_unique<Child>();
+  retire(children_.take_current(), /*stop=*/false);
+  std::unique_ptr<Child> child = children_.make();
   LaunchOutcome outcome = spawn(*child);
   if (outcome.kind != LaunchOutcome::Kind::kStarted) return outcome;
-  current_ = std::move(child);
-  if (current_->session) current_->session->load(machine_.policy().startup_timeout);
+  children_.set_current(std::move(child));
+  Child& current = *children_.current();
+  if (current.session) current.session->load(machine_.policy().startup_timeout);
   return outcome;
 }
 
 LaunchOutcome Location::launch_candidate() {
   discard_candidate();
-  auto child = std::make_unique<Child>();
+  std::unique_ptr<Child> child = children_.make();
   LaunchOutcome outcome = spawn(*child);
   if (outcome.kind != LaunchOutcome::Kind::kStarted) return outcome;
-  candidate_ = std::move(child);
-  reload_start_mode_ = start_mode(*candidate_);
+  children_.set_candidate(std::move(child));
+  Child& candidate = *children_.candidate();
+  reload_start_mode_ = start_mode(candidate);
   reload_cause_ = std::move(queued_cause_);
   queued_cause_.clear();
   reload_change_.reset();
-  if (candidate_->session) candidate_->session->load(machine_.policy().startup_timeout);
+  if (candidate.session) candidate.session->load(machine_.policy().startup_timeout);
   return outcome;
 }
 
 void Location::promote_candidate() {
-  retire_current();
-  current_ = std::move(candidate_);
+  retire(children_.promote(), /*stop=*/true);
 }
 
 void Location::retire_current() {
-  retire(std::move(current_), /*stop=*/true);
+  retire(children_.take_current(), /*stop=*/true);
 }
 
 void Location::discard_candidate() {
-  if (!candidate_) return;
-  kill_child(*candidate_);
-  retire(std::move(candidate_), /*stop=*/false);
+  if (!children_.candidate()) return;
+  kill_child(*children_.candidate());
+  retire(children_.take_candidate(), /*stop=*/false);
 }
 
 void Location::on_definitions(std::uint64_t child_id, Snapshot snapshot) {
@@ -383,7 +295,7 @@ void Location::on_definitions(std::uint64_t child_id, Snapshot snapshot) {
   error_.reset();
   // Before the machine: the answers and events it sets off (a location.reload waiting, which a
   // Dagster UI reload is) must find the new server at the stable path.
-  publish_dagster_grpc(current ? *current_ : *candidate_);
+  publish_dagster_grpc(*children_.find_active(child_id));
   if (current) {
     machine_.on_loaded();
   } else {
@@ -397,7 +309,7 @@ void Location::on_load_error(std::uint64_t child_id, LocationError error) {
   if (!current && !is_candidate(child_id)) return;
   std::string message = error.message;
   error_ = std::move(error);
-  publish_dagster_grpc(current ? *current_ : *candidate_);  // before the machine, as above
+  publish_dagster_grpc(*children_.find_active(child_id));  // before the machine, as above
   if (current) {
     machine_.on_load_error(message);
   } else {
@@ -432,12 +344,13 @@ CodeServerSession::Callbacks Location::session_callbacks(std::uint64_t id) {
   };
   callbacks.on_closed = [this, id]() {
     // An attached code server has no process: a closed connection is its exit.
-    if (is_current(id) && current_->pid <= 0) {
-      current_->exited = true;
+    Child* child = children_.find_active(id);
+    if (!child || child->pid > 0) return;
+    child->exited = true;
+    if (is_current(id)) {
       machine_.on_exit(ExitStatus{false, 1});
       check_processes_gone();
-    } else if (is_candidate(id) && candidate_->pid <= 0) {
-      candidate_->exited = true;
+    } else {
       machine_.on_candidate_exit(ExitStatus{false, 1});
     }
   };
@@ -445,8 +358,7 @@ CodeServerSession::Callbacks Location::session_callbacks(std::uint64_t id) {
 }
 
 LaunchOutcome Location::spawn(Child& child) {
-  child.id = next_child_id_++;
-  child.token = make_token(spec_.name, child.id);
+  child.token = instance_token(::getpid(), spec_.name, child.id);
   if (dagster_ && dagster_->usable()) {
     std::error_code ignored;
     std::filesystem::create_directories(dagster_->generation_dir(), ignored);
@@ -462,11 +374,8 @@ LaunchOutcome Location::spawn(Child& child) {
                                   session_callbacks(child.id));
     return {LaunchOutcome::Kind::kStarted, ""};
   }
-  if ((workspace::is_python_kind(spec_.kind) || spec_.kind == LocationKind::kGrpcServer) &&
-      options_.code_server.empty()) {
-    return {LaunchOutcome::Kind::kCannotStart,
-            "codeloc's Python code server was not found; set CODELOC_CODE_SERVER to the "
-            "codeloc_server directory"};
+  if (std::string reason = cannot_launch_reason(spec_, options_); !reason.empty()) {
+    return {LaunchOutcome::Kind::kCannotStart, reason};
   }
   // The first start of a location whose interpreter's fork server is warming up waits for it
   // (STARTING, no process yet): one warm-up instead of one cold import per location.
@@ -481,30 +390,48 @@ LaunchOutcome Location::spawn(Child& child) {
   return start_process(child, std::move(launch));
 }
 
-void Location::launch_waiting(std::uint64_t child_id) {
-  Child* child = is_current(child_id)     ? current_.get()
-                 : is_candidate(child_id) ? candidate_.get()
-                                          : nullptr;
-  if (!child || !child->waiting || child->exited) return;
+bool Location::still_wanted(const Child& child) const {
+  if (child.exited) return false;
   LocationState state = machine_.state();
-  bool wanted = child == current_.get() ? state == LocationState::kStarting
-                                        : state == LocationState::kReloading;
+  return is_current(child.id) ? state == LocationState::kStarting
+                              : state == LocationState::kReloading;
+}
+
+void Location::launch_waiting(std::uint64_t child_id) {
+  Child* child = children_.find_active(child_id);
+  if (!child || !child->waiting || child->launching || child->exited) return;
   child->waiting = false;
-  if (!wanted) {
+  if (!still_wanted(*child)) {
     child->exited = true;
     return;
   }
   LaunchOutcome outcome = start_process(*child, launch_spec(*child));
   if (outcome.kind == LaunchOutcome::Kind::kStarted) {
-    if (child == candidate_.get()) reload_start_mode_ = start_mode(*child);
+    if (child->waiting) return;  // launched_late takes it from here
+    if (is_candidate(child_id)) reload_start_mode_ = start_mode(*child);
     if (child->session) child->session->load(machine_.policy().startup_timeout);
     return;
   }
-  // Launches that cannot work at all were refused before waiting; what is left is transient
-  // (fork, pipe, descriptors): a crash, restarted with backoff.
+  start_failed(*child, outcome);
+}
+
+void Location::start_failed(Child& child, const LaunchOutcome& outcome) {
   log_location(spdlog::level::warn, spec_.name, "{}: cannot start: {}", spec_.name, outcome.error);
-  child->exited = true;
-  if (child == current_.get()) {
+  child.exited = true;
+  bool current = is_current(child.id);
+  // One that can never start is what the machine makes of a refused launch, LOAD_ERROR (the
+  // launches refused before waiting already are); the rest (fork, pipe, descriptors) is a crash.
+  if (outcome.kind == LaunchOutcome::Kind::kCannotStart) {
+    if (current) {
+      machine_.on_load_error(outcome.error);
+    } else {
+      machine_.on_candidate_load_error(outcome.error);  // it is the current child now
+    }
+    machine_.on_exit(ExitStatus{false, 127});
+    check_processes_gone();
+    return;
+  }
+  if (current) {
     machine_.on_exit(ExitStatus{false, 127});
     check_processes_gone();
   } else {
@@ -513,19 +440,71 @@ void Location::launch_waiting(std::uint64_t child_id) {
 }
 
 LaunchOutcome Location::start_process(Child& child, LaunchSpec launch) {
-  std::uint64_t id = child.id;
   int channel[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
     return {LaunchOutcome::Kind::kTransientFail,
             std::string("socketpair: ") + std::strerror(errno)};
   }
-  UniqueFd child_end(channel[1]);
-  launch.channel_fd = child_end.get();
-  LaunchResult result = launcher_.launch(launch);
-  if (result.kind != LaunchOutcome::Kind::kStarted) {
-    ::close(channel[0]);
-    return {result.kind, result.error};
+  // Shared with the completion: the child's end stays open until the launcher is done with it.
+  struct Pending {
+    UniqueFd parent_end;
+    UniqueFd child_end;
+    bool in_call = true;  // launch_async has not returned yet
+    std::optional<LaunchResult> result;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->parent_end = UniqueFd(channel[0]);
+  pending->child_end = UniqueFd(channel[1]);
+  launch.channel_fd = pending->child_end.get();
+  child.waiting = true;
+  child.launching = true;
+  launcher_.launch_async(launch, [this, alive = std::weak_ptr<char>(alive_), signals = &signals_,
+                                  id = child.id, pending](LaunchResult result) {
+    pending->child_end.reset();
+    if (pending->in_call) {
+      pending->result = std::move(result);
+      return;
+    }
+    if (alive.lock()) {
+      launched_late(id, std::move(result), std::move(pending->parent_end));
+    } else if (result.kind == LaunchOutcome::Kind::kStarted) {
+      signals->signal_group(result.child.pid, SIGKILL);  // for a location that is gone
+    }
+  });
+  pending->in_call = false;
+  if (!pending->result) return {LaunchOutcome::Kind::kStarted, ""};  // launched_late follows
+  child.waiting = false;
+  child.launching = false;
+  return attach(child, std::move(*pending->result), std::move(pending->parent_end));
+}
+
+void Location::launched_late(std::uint64_t child_id, LaunchResult result, UniqueFd channel) {
+  Child* child = children_.find_active(child_id);
+  if (child && !child->launching) child = nullptr;
+  if (child) {
+    child->launching = false;
+    child->waiting = false;
   }
+  if (!child || !still_wanted(*child)) {
+    // Stopped, killed, restarted or replaced meanwhile: the process it got is not wanted.
+    if (result.kind == LaunchOutcome::Kind::kStarted) {
+      signals_.signal_group(result.child.pid, SIGKILL);
+    }
+    if (child) child->exited = true;
+    return;
+  }
+  LaunchOutcome outcome = attach(*child, std::move(result), std::move(channel));
+  if (outcome.kind != LaunchOutcome::Kind::kStarted) {
+    start_failed(*child, outcome);
+    return;
+  }
+  if (is_candidate(child_id)) reload_start_mode_ = start_mode(*child);
+  if (child->session) child->session->load(machine_.policy().startup_timeout);
+}
+
+LaunchOutcome Location::attach(Child& child, LaunchResult result, UniqueFd channel) {
+  if (result.kind != LaunchOutcome::Kind::kStarted) return {result.kind, result.error};
+  std::uint64_t id = child.id;
   child.pid = result.child.pid;
   child.warm = result.warm;
   child.cold_reason = std::move(result.cold_reason);
@@ -539,66 +518,58 @@ LaunchOutcome Location::start_process(Child& child, LaunchSpec launch) {
   };
   child.out = pump(std::move(result.child.stdout_fd), OutputStream::kStdout);
   child.err = pump(std::move(result.child.stderr_fd), OutputStream::kStderr);
-  child.session = CodeServerSession::create(io_.get_executor(), channel[0], spec_.name,
+  child.session = CodeServerSession::create(io_.get_executor(), channel.release(), spec_.name,
                                             options_.max_message_bytes, session_callbacks(id));
   return {LaunchOutcome::Kind::kStarted, ""};
 }
 
 void Location::terminate(int signal) {
   // A stop does not wait for Dagster runs: replaced code servers still finishing theirs stop too.
-  for (auto& child : retired_) {
+  for (const auto& child : children_.retired()) {
     if (child->draining && !child->exited) stop_retired(*child, signal);
   }
-  if (!current_) return;
-  if (current_->session) current_->session->shutdown();
-  if (current_->pid > 0) {
-    if (!current_->exited) send_stop_signal(current_->pid, signal);
+  Child* current = children_.current();
+  if (!current) return;
+  if (current->session) current->session->shutdown();
+  if (current->pid > 0) {
+    if (!current->exited) signals_.stop_group(current->pid, signal);
     return;
   }
-  // Attached code server (or a start still waiting for its fork server): closing the connection
-  // is the whole stop.
-  if (current_->session) current_->session->close();
-  current_->exited = true;
-  boost::asio::post(io_, [this, id = current_->id] {
+  // Attached code server (or a start still waiting for its fork server or its launch): closing
+  // the connection is the whole stop; a process launched later is killed (launched_late).
+  if (current->session) current->session->close();
+  current->exited = true;
+  boost::asio::post(io_, [this, id = current->id] {
     if (!is_current(id)) return;
     machine_.on_exit(ExitStatus{});
     check_processes_gone();
   });
 }
 
-void Location::send_stop_signal(pid_t group, int signal) {
-  ::kill(-group, signal);
-  // As systemd does: a stopped process (SIGSTOP, a debugger, Ctrl-Z) would hold a handled stop
-  // signal pending until stop_timeout; SIGCONT lets it act on it now.
-  if (signal != SIGKILL && signal != SIGCONT) ::kill(-group, SIGCONT);
-}
-
 void Location::kill_child(const Child& child) {
   if (child.pid <= 0) return;
-  ::kill(-child.pid, SIGKILL);
-  for (pid_t pid : location_processes(child.pid, child.token))
-    ::kill(pid, SIGKILL);
+  signals_.kill_location(child.pid, child.token);
 }
 
 void Location::kill_all() {
-  for (Child* child : {current_.get(), candidate_.get()}) {
-    if (child && child->waiting) {  // never started: nothing to kill, and it must not start
+  for (Child* child : {children_.current(), children_.candidate()}) {
+    // Never started: nothing to kill, and it must not start (a pending launch's process is
+    // killed when it comes).
+    if (child && child->waiting) {
       child->waiting = false;
       child->exited = true;
     }
   }
-  if (current_) kill_child(*current_);
-  if (candidate_) kill_child(*candidate_);
-  for (const auto& child : retired_)
-    kill_child(*child);
+  children_.for_each([this](Child& child) { kill_child(child); });
 }
 
 void Location::send_ping(milliseconds timeout) {
-  if (!current_ || !current_->session) {
+  Child* current = children_.current();
+  if (!current || !current->session) {
     machine_.on_ping_result(false);
     return;
   }
-  current_->session->ping(timeout, [this, id = current_->id](bool answered) {
+  current->session->ping(timeout, [this, id = current->id](bool answered) {
     if (is_current(id)) machine_.on_ping_result(answered);
   });
 }
@@ -670,70 +641,60 @@ void Location::on_line(std::uint64_t, pid_t pid, OutputStream stream, std::strin
   observer_.location_output(*this, logs_.tail(1).front());
 }
 
-nlohmann::json Location::status_json() const {
-  nlohmann::json status;
-  status["name"] = spec_.name;
-  status["kind"] = workspace::kind_name(spec_.kind);
-  status["state"] = state_name(machine_.state());
-  auto running = pid();
-  status["pid"] = running ? nlohmann::json(*running) : nlohmann::json(nullptr);
-  status["restarts"] = machine_.restarts();
-  status["reloads"] = machine_.reloads();
-  auto since_wall =
+LocationStatus Location::status() const {
+  LocationStatus status;
+  status.name = spec_.name;
+  status.kind = spec_.kind;
+  status.state = machine_.state();
+  status.pid = pid();
+  status.restarts = machine_.restarts();
+  status.reloads = machine_.reloads();
+  status.since =
       clock_.wall_now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(
                               clock_.now() - machine_.since());
-  status["since"] = iso8601(since_wall);
-  if (const auto& exit = machine_.last_exit()) {
-    status["last_exit"] = exit->signaled
-                              ? nlohmann::json{{"signal", workspace::signal_name(exit->value)}}
-                              : nlohmann::json{{"code", exit->value}};
-  } else {
-    status["last_exit"] = nullptr;
+  status.last_exit = machine_.last_exit();
+  status.error = machine_.error();
+  if (!status.error.empty() && error_ && error_->message == status.error) {
+    status.error_detail = error_->detail;
   }
-  if (machine_.error().empty()) {
-    status["error"] = nullptr;
-  } else if (error_ && error_->message == machine_.error()) {
-    status["error"] = error_->detail;
-  } else {
-    status["error"] = {{"message", machine_.error()}};
+  if (snapshot_) status.definitions_version = snapshot_->version;
+  if (const Child* current = children_.current()) {
+    status.start_mode = start_mode(*current);
+    if (!status.start_mode.empty()) status.cold_reason = current->cold_reason;
   }
-  status["definitions_version"] =
-      snapshot_ ? nlohmann::json(snapshot_->version) : nlohmann::json(nullptr);
-  std::string mode = current_ ? start_mode(*current_) : "";
-  status["start_mode"] = mode.empty() ? nlohmann::json(nullptr) : nlohmann::json(mode);
-  status["cold_reason"] = !mode.empty() && !current_->cold_reason.empty()
-                              ? nlohmann::json(current_->cold_reason)
-                              : nullptr;
-  status["dagster_grpc"] = dagster_grpc_json();
-  nlohmann::json draining = nlohmann::json::array();
-  for (const auto& child : retired_) {
-    if (child->draining && !child->exited) draining.push_back(child->pid);
-  }
-  status["draining"] = std::move(draining);
+  status.dagster_grpc = dagster_grpc_status();
+  status.draining = children_.draining();
   return status;
 }
 
-nlohmann::json Location::dagster_grpc_json() const {
+LocationStatus::DagsterGrpc Location::dagster_grpc_status() const {
+  using Kind = LocationStatus::DagsterGrpc::Kind;
+  LocationStatus::DagsterGrpc grpc;
   if (spec_.kind == LocationKind::kGrpcServer) {  // someone else's server, as the entry names it
-    if (spec_.socket) return {{"socket", *spec_.socket}};
-    return {{"host", spec_.host}, {"port", spec_.port.value_or(0)}};
+    grpc.kind = Kind::kAttached;
+    grpc.socket = spec_.socket;
+    grpc.host = spec_.host;
+    grpc.port = spec_.port.value_or(0);
+    return grpc;
   }
-  if (!dagster_) return nullptr;
-  std::string error = !dagster_->usable() ? dagster_->why() : dagster_error_;
-  return {{"socket", dagster_->stable().string()},
-          {"published", published_child_ != 0},
-          {"error", error.empty() ? nlohmann::json(nullptr) : nlohmann::json(error)}};
+  if (!dagster_) return grpc;
+  grpc.kind = Kind::kServed;
+  grpc.socket = dagster_->stable().string();
+  grpc.published = published_child_ != 0;
+  grpc.error = !dagster_->usable() ? dagster_->why() : dagster_error_;
+  return grpc;
 }
 
 void Location::call(const std::string& method, const nlohmann::json& params,
                     std::chrono::milliseconds timeout, std::function<void(ipc::RpcReply)> done) {
-  if (!current_ || !current_->session || current_->exited) {
+  Child* current = children_.current();
+  if (!current || !current->session || current->exited) {
     done(ipc::RpcReply::failure(
         ipc::RpcError(ipc::error_code::kLocationUnavailable,
                       "location '" + spec_.name + "' has no running code server")));
     return;
   }
-  current_->session->call(method, params, timeout, std::move(done));
+  current->session->call(method, params, timeout, std::move(done));
 }
 
 }  // namespace codeloc::daemon

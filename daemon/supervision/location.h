@@ -21,8 +21,11 @@
 #include "daemon/logs/log_ring.h"
 #include "daemon/logs/output_pump.h"
 #include "daemon/processes/process_launcher.h"
+#include "daemon/processes/process_signals.h"
+#include "daemon/supervision/child_set.h"
 #include "daemon/supervision/code_server_session.h"
 #include "daemon/supervision/location_machine.h"
+#include "daemon/supervision/location_options.h"
 #include "daemon/supervision/reload_report.h"
 #include "daemon/supervision/snapshot.h"
 #include "workspace/location_spec.h"
@@ -43,30 +46,45 @@ class LocationObserver {
   virtual void location_reloaded(const Location& location, const ReloadReport& report) = 0;
 };
 
-// Settings every location shares.
-struct LocationOptions {
-  std::filesystem::path code_server;  // the codeloc_server directory python runs
-  std::string default_python = "python3";
-  std::size_t log_ring_lines = 1000;
-  std::size_t log_ring_bytes = 1u << 20;
-  std::size_t log_line_max_bytes = 16u << 10;
-  std::size_t max_message_bytes = 512u << 20;
-  bool warm = true;  // Python locations ask for warm starts unless their entry says warm: false
-  std::filesystem::path control_socket;  // CODELOC_SOCKET for every child; empty: not set
-  // Dagster's gRPC API (docs/dagster.md): Python locations serve it under state_dir/dagster
-  // unless dagster_grpc is off or state_dir is empty. A replaced code server that serves it
-  // finishes its in-flight runs for drain_timeout at most before it is stopped.
-  std::filesystem::path state_dir;
-  bool dagster_grpc = true;
-  std::chrono::milliseconds drain_timeout{std::chrono::hours(24)};
+// What a location knows of itself, as plain data: the control layer turns it into the
+// locations.list entry (daemon/control/location_status.h, docs/protocol.md).
+struct LocationStatus {
+  std::string name;
+  workspace::LocationKind kind = workspace::LocationKind::kCommand;
+  LocationState state = LocationState::kStopped;
+  std::optional<pid_t> pid;  // the current child's, while it runs
+  int restarts = 0;
+  int reloads = 0;
+  std::chrono::system_clock::time_point since;  // when the state was entered (wall clock)
+  std::optional<ExitStatus> last_exit;
+  // The load error, crash reason or configuration problem (empty: none), and the code server's
+  // structured error when it is the one that message comes from.
+  std::string error;
+  std::optional<nlohmann::json> error_detail;
+  std::optional<std::string> definitions_version;
+  std::string start_mode;   // "warm" or "cold" for a Python location's running child; else empty
+  std::string cold_reason;  // with start_mode: why a wanted warm start is cold; else empty
+  // Dagster's gRPC API: someone else's server (grpc_server entries, as the entry names it), or
+  // the one this location's code servers serve at a stable socket path.
+  struct DagsterGrpc {
+    enum class Kind { kNone, kAttached, kServed };
+    Kind kind = Kind::kNone;
+    std::optional<std::string> socket;  // kAttached: a socket, or else host and port
+    std::string host;
+    int port = 0;
+    bool published = false;  // kServed: the stable path names a running server
+    std::string error;       // kServed: why it is not published; empty: none
+  } dagster_grpc;
+  std::vector<pid_t> draining;  // replaced code servers still finishing their Dagster runs
 };
 
-// REQUIRES: io, clock, launcher and observer outlive the location.
+// REQUIRES: io, clock, launcher, signals and observer outlive the location; signals also outlives
+// the launcher's pending launch_async results (a late one for a gone location is killed).
 class Location final : private LocationDriver {
  public:
   Location(boost::asio::io_context& io, const Clock& clock, ProcessLauncher& launcher,
-           LocationObserver& observer, const LocationOptions& options, workspace::LocationSpec spec,
-           SupervisionPolicy policy);
+           ProcessSignals& signals, LocationObserver& observer, const LocationOptions& options,
+           workspace::LocationSpec spec, SupervisionPolicy policy);
   // Kills whatever processes are left (SIGKILL); a clean shutdown stops first.
   ~Location() override;
   Location(const Location&) = delete;
@@ -106,39 +124,14 @@ class Location final : private LocationDriver {
   const std::optional<ReloadReport>& last_reload() const { return last_reload_; }
   const std::optional<LocationError>& error() const { return error_; }
   const LogRing& logs() const { return logs_; }
-  // The locations.list entry (docs/protocol.md).
-  nlohmann::json status_json() const;
+  // What locations.list shows of it (daemon/control/location_status.h makes the entry).
+  LocationStatus status() const;
   // Relays a control call to the running code server; done gets -32012 when there is none.
   void call(const std::string& method, const nlohmann::json& params,
             std::chrono::milliseconds timeout, std::function<void(ipc::RpcReply)> done);
 
  private:
-  // One started child and what hangs off it. A replaced child stays in retired_ until its exit
-  // is reaped and its processes are gone.
-  struct Child {
-    std::uint64_t id = 0;
-    pid_t pid = -1;
-    std::string token;        // CODELOC_INSTANCE
-    bool waiting = false;     // no process yet: its start waits for a fork server's warm-up
-    bool warm = false;        // forked from a warm interpreter (ForkServerPool)
-    std::string cold_reason;  // a warm start was wanted but this one is cold: why
-    // Python kinds with Dagster gRPC: this generation's private socket, removed with the child.
-    std::filesystem::path grpc_socket;
-    bool draining = false;  // retired while serving Dagster gRPC: finishing its runs
-    bool exited = false;
-    bool reported_gone = false;
-    std::shared_ptr<CodeServerSession> session;
-    std::shared_ptr<OutputPump> out;
-    std::shared_ptr<OutputPump> err;
-    // Retired children only: SIGKILL after the stop timeout (draining: the stop after the drain
-    // timeout).
-    std::unique_ptr<boost::asio::steady_timer> kill_timer;
-
-    Child() = default;
-    Child(const Child&) = delete;
-    Child& operator=(const Child&) = delete;
-    ~Child();
-  };
+  using Child = LocationChild;
 
   // LocationDriver
   LaunchOutcome launch() override;
@@ -156,12 +149,22 @@ class Location final : private LocationDriver {
   LaunchSpec launch_spec(const Child& child) const;
   // "warm" or "cold" for a Python location's started process; empty otherwise.
   std::string start_mode(const Child& child) const;
-  std::vector<std::string> child_argv(const Child& child) const;
   // Starts a child for the current spec into `child`; the session's events go to the current or
   // the candidate handlers, whichever the child is by then.
   LaunchOutcome spawn(Child& child);
-  // The process part of spawn: the channel, the launch, the output pumps and the session.
+  // The process part of spawn: the channel and the launch (ProcessLauncher::launch_async). A
+  // result given at once is attached at once and is the outcome; else the child waits (kStarted,
+  // no pid yet) and launched_late attaches it.
   LaunchOutcome start_process(Child& child, LaunchSpec launch);
+  // A started process's output pumps and channel session, into `child`.
+  LaunchOutcome attach(Child& child, LaunchResult result, UniqueFd channel);
+  // A launch_async result that came after start_process returned.
+  void launched_late(std::uint64_t child_id, LaunchResult result, UniqueFd channel);
+  // Whether a waiting child (`child` is current or candidate) is still wanted by the machine.
+  bool still_wanted(const Child& child) const;
+  // A waiting child's start failed: a load error when it can never start, else a crash (exit
+  // 127), restarted with backoff.
+  void start_failed(Child& child, const LaunchOutcome& outcome);
   // The fork server a start waited for is ready (or failed): start it now, if still wanted.
   void launch_waiting(std::uint64_t child_id);
   CodeServerSession::Callbacks session_callbacks(std::uint64_t id);
@@ -170,8 +173,6 @@ class Location final : private LocationDriver {
   // Moves a child to retired_; `stop` asks it to stop first (stop signal, then SIGKILL after the
   // stop timeout).
   void retire(std::unique_ptr<Child> child, bool stop);
-  // Sends `signal` to the process group `group`, then SIGCONT so that a stopped child acts on it.
-  void send_stop_signal(pid_t group, int signal);
   // A retired child: the stop signal now, SIGKILL after the stop timeout.
   void stop_retired(Child& child, int signal);
   // A retired child that serves Dagster gRPC: dagster.drain now, stop_retired after the drain
@@ -183,21 +184,20 @@ class Location final : private LocationDriver {
   // Dagster gRPC: points the stable path at `child`'s socket once it has loaded (or failed to
   // load: Dagster's server then shows the error), as it becomes the current child.
   void publish_dagster_grpc(const Child& child);
-  // The dagster_grpc field of status_json.
-  nlohmann::json dagster_grpc_json() const;
+  // The dagster_grpc part of status().
+  LocationStatus::DagsterGrpc dagster_grpc_status() const;
   void kill_child(const Child& child);
   void reload_ended(LocationState outcome);
   void on_line(std::uint64_t child_id, pid_t pid, OutputStream stream, std::string_view text,
                bool truncated);
-  bool is_current(std::uint64_t child_id) const { return current_ && current_->id == child_id; }
-  bool is_candidate(std::uint64_t child_id) const {
-    return candidate_ && candidate_->id == child_id;
-  }
-  static bool processes_gone(const Child& child);
+  bool is_current(std::uint64_t child_id) const { return children_.is_current(child_id); }
+  bool is_candidate(std::uint64_t child_id) const { return children_.is_candidate(child_id); }
+  bool processes_gone(const Child& child) const;
 
   boost::asio::io_context& io_;
   const Clock& clock_;
   ProcessLauncher& launcher_;
+  ProcessSignals& signals_;
   LocationObserver& observer_;
   const LocationOptions& options_;
   workspace::LocationSpec spec_;
@@ -205,10 +205,7 @@ class Location final : private LocationDriver {
 
   std::array<boost::asio::steady_timer, 4> timers_;
   std::array<std::uint64_t, 4> timer_generation_{};
-  std::unique_ptr<Child> current_;
-  std::unique_ptr<Child> candidate_;  // the new child of a running reload
-  std::vector<std::unique_ptr<Child>> retired_;
-  std::uint64_t next_child_id_ = 1;
+  ChildSet children_;
   // Expires with the location: callbacks kept elsewhere (ProcessLauncher::wait_until_warm) check
   // it.
   std::shared_ptr<char> alive_ = std::make_shared<char>();

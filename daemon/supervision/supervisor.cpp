@@ -19,10 +19,12 @@ constexpr auto kRecheckInterval = std::chrono::milliseconds(250);
 }  // namespace
 
 Supervisor::Supervisor(boost::asio::io_context& io, const Clock& clock, ProcessLauncher& launcher,
-                       const config::Settings& settings, LocationOptions options)
+                       const config::Settings& settings, LocationOptions options,
+                       ProcessSignals& signals)
     : io_(io),
       clock_(clock),
       launcher_(launcher),
+      signals_(signals),
       settings_(settings),
       options_(std::move(options)),
       recheck_(io) {}
@@ -47,8 +49,8 @@ SupervisionPolicy Supervisor::policy_for(const workspace::LocationSpec& spec) co
 std::unique_ptr<Location> Supervisor::make_location(workspace::LocationSpec spec) {
   SupervisionPolicy policy = policy_for(spec);
   LocationObserver& observer = *this;
-  return std::make_unique<Location>(io_, clock_, launcher_, observer, options_, std::move(spec),
-                                    policy);
+  return std::make_unique<Location>(io_, clock_, launcher_, signals_, observer, options_,
+                                    std::move(spec), policy);
 }
 
 workspace::WorkspaceDiff Supervisor::apply(workspace::Workspace next) {

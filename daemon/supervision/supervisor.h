@@ -15,6 +15,7 @@
 
 #include "config/settings.h"
 #include "daemon/processes/helper_processes.h"
+#include "daemon/processes/process_signals.h"
 #include "daemon/supervision/location.h"
 #include "workspace/location_spec.h"
 #include "workspace/workspace_diff.h"
@@ -32,11 +33,13 @@ class SupervisorListener {
   virtual void reloaded(const Location&, const ReloadReport&) {}
 };
 
-// REQUIRES: io, clock, launcher and settings outlive the supervisor.
+// REQUIRES: io, clock, launcher, signals and settings outlive the supervisor. `signals` is what
+// the locations signal their process groups and scan /proc with (tests pass a fake).
 class Supervisor final : private LocationObserver {
  public:
   Supervisor(boost::asio::io_context& io, const Clock& clock, ProcessLauncher& launcher,
-             const config::Settings& settings, LocationOptions options);
+             const config::Settings& settings, LocationOptions options,
+             ProcessSignals& signals = ProcessSignals::system());
   ~Supervisor() override;
 
   // Starts every location of the first workspace; afterwards applies the diff: starts added
@@ -79,6 +82,7 @@ class Supervisor final : private LocationObserver {
   boost::asio::io_context& io_;
   const Clock& clock_;
   ProcessLauncher& launcher_;
+  ProcessSignals& signals_;
   const config::Settings& settings_;
   LocationOptions options_;
   workspace::Workspace workspace_;

@@ -427,8 +427,19 @@ bool DagsterUi::on_reaped(pid_t pid, ExitStatus status) {
 
 void DagsterUi::update_workspace_file() {
   json entries = json::array();
-  for (const Location* location : supervisor_.locations())
-    entries.push_back(location->status_json());
+  for (const Location* location : supervisor_.locations()) {
+    // What dagster_workspace_yaml reads of a locations.list entry: the name and the address (the
+    // entry itself is the control layer's, daemon/control/location_status.h).
+    LocationStatus status = location->status();
+    const LocationStatus::DagsterGrpc& grpc = status.dagster_grpc;
+    json address = nullptr;
+    if (grpc.socket) {
+      address = {{"socket", *grpc.socket}};
+    } else if (grpc.kind == LocationStatus::DagsterGrpc::Kind::kAttached) {
+      address = {{"host", grpc.host}, {"port", grpc.port}};
+    }
+    entries.push_back({{"name", status.name}, {"dagster_grpc", std::move(address)}});
+  }
   std::string text = dagster_workspace_yaml(entries);
   if (text == written_) return;
   std::string error = write_file_atomically(workspace_file_, text, /*create_folder=*/true);
