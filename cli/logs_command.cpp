@@ -17,7 +17,7 @@ namespace {
 struct LogsOptions {
   std::string socket;
   std::string name;
-  int lines = 100;
+  int lines = static_cast<int>(ipc::kDefaultLogLines);
   bool follow = false;
   bool json = false;
 };

@@ -33,7 +33,7 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
     // Bound on bytes queued for writing. A send() that would pass it closes the channel with
     // ChannelErrc::kOutputQueueFull; a single line larger than the bound is still accepted when
     // nothing else is queued, so a reader that keeps up can receive one big snapshot.
-    std::size_t max_queued_bytes = 64u << 20;
+    std::size_t max_queued_bytes = kDefaultMaxQueuedBytes;
     // Bytes read per loop callback: bounds the work one callback does, so a flooding peer cannot
     // starve the loop.
     std::size_t read_chunk_bytes = 64u << 10;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace codeloc::ipc {
 
@@ -68,9 +69,17 @@ inline constexpr int kPermissionDenied = -32015;     // control: peer not allowe
 inline constexpr int kWorkspaceInvalid = -32016;     // control: workspace.reload found errors
 }  // namespace error_code
 
-// Limits. The control socket's request limit is configurable (config/settings.h); these are the
-// defaults and the fixed ones.
+// Limits. The control socket's request limit and the code-server message limit are configurable
+// (config/settings.h, whose defaults come from config/defaults.h, which names these); these are
+// the defaults and the fixed ones.
 inline constexpr std::size_t kDefaultMaxRequestBytes = 16u << 20;             // control requests
 inline constexpr std::size_t kDefaultMaxCodeServerMessageBytes = 512u << 20;  // snapshots
+// Bytes a connection may have queued for writing before the peer counts as too slow (64 MiB).
+inline constexpr std::size_t kDefaultMaxQueuedBytes = 64u << 20;
+
+// Defaults of control-method parameters (docs/protocol.md, "Control protocol v1").
+inline constexpr std::int64_t kDefaultLogLines = 100;           // location.logs `lines`
+inline constexpr std::int64_t kDefaultWaitTimeoutMs = 120'000;  // `wait: true` answers' `timeout`
+inline constexpr std::int64_t kDefaultCallTimeoutMs = 30'000;   // location.call `timeout`
 
 }  // namespace codeloc::ipc

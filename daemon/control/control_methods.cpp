@@ -17,9 +17,9 @@ using std::chrono::milliseconds;
 
 namespace {
 
-constexpr std::int64_t kDefaultLogLines = 100;
-constexpr std::int64_t kDefaultWaitMs = 120'000;
-constexpr std::int64_t kDefaultCallTimeoutMs = 30'000;
+constexpr std::int64_t kDefaultLogLines = ipc::kDefaultLogLines;
+constexpr std::int64_t kDefaultWaitMs = ipc::kDefaultWaitTimeoutMs;
+constexpr std::int64_t kDefaultCallTimeoutMs = ipc::kDefaultCallTimeoutMs;
 
 Location& require_location(const json& params, const ControlContext& context) {
   std::string name = ipc::require_string(params, "name");

@@ -23,6 +23,7 @@
 #include "config/settings.h"
 #include "daemon/control/control_methods.h"
 #include "ipc/method_table.h"
+#include "ipc/protocol.h"
 
 namespace codeloc::daemon {
 
@@ -40,7 +41,7 @@ struct PeerPolicy {
 class ControlServer final : private SupervisorListener {
  public:
   // Bound on each connection's queued output: a client that reads nothing is disconnected there.
-  static constexpr std::size_t kMaxQueuedBytes = 64u << 20;
+  static constexpr std::size_t kMaxQueuedBytes = ipc::kDefaultMaxQueuedBytes;
 
   // REQUIRES: io, settings, supervisor and clock outlive the server. Registers itself (and its
   // waiters) as the supervisor's listeners.

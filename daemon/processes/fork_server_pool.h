@@ -23,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "config/defaults.h"
 #include "daemon/common/unique_fd.h"
 #include "daemon/logs/output_pump.h"
 #include "daemon/processes/helper_processes.h"
@@ -32,16 +33,16 @@ namespace codeloc::daemon {
 
 struct ForkServerOptions {
   std::filesystem::path code_server;  // the codeloc_server directory
-  std::vector<std::string> preload{"dagster"};
+  std::vector<std::string> preload{defaults::kWarmPreload};
   // A fork is answered in milliseconds; the event loop waits this long at most (once: a fork
   // server that misses it is stopped and restarted) before the launch goes cold.
-  std::chrono::milliseconds request_timeout{2'000};
-  std::chrono::milliseconds ready_timeout{120'000};  // importing the preload modules
-  std::chrono::milliseconds backoff_initial{1'000};  // before restarting a failed fork server
-  std::chrono::milliseconds backoff_max{60'000};
-  std::chrono::milliseconds recycle_quiet{1'000};  // site-packages unchanged this long: recycle
-  std::chrono::milliseconds stop_timeout{5'000};   // then SIGKILL
-  std::size_t log_line_max_bytes = 16u << 10;
+  std::chrono::milliseconds request_timeout = defaults::fork_server::kRequestTimeout;
+  std::chrono::milliseconds ready_timeout = defaults::fork_server::kReadyTimeout;  // the preloads
+  std::chrono::milliseconds backoff_initial = defaults::fork_server::kBackoffInitial;
+  std::chrono::milliseconds backoff_max = defaults::fork_server::kBackoffMax;
+  std::chrono::milliseconds recycle_quiet = defaults::fork_server::kRecycleQuiet;
+  std::chrono::milliseconds stop_timeout = defaults::fork_server::kStopTimeout;  // then SIGKILL
+  std::size_t log_line_max_bytes = defaults::kLogLineMaxBytes;
 };
 
 // The variables an interpreter reads when it starts (PYTHON* except PYTHONPATH and

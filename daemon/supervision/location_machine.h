@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "config/defaults.h"
 #include "daemon/common/clock.h"
 #include "daemon/supervision/location_state.h"
 #include "workspace/location_spec.h"
@@ -19,14 +20,14 @@ using std::chrono::milliseconds;
 // Every supervision setting of one location, resolved (the entry's own, else the daemon's).
 struct SupervisionPolicy {
   workspace::RestartPolicy restart = workspace::RestartPolicy::kOnFailure;
-  milliseconds backoff_initial{100};
-  milliseconds backoff_max{30'000};
-  milliseconds backoff_reset_after{10'000};
-  milliseconds startup_timeout{60'000};
-  milliseconds stop_timeout{10'000};
-  int stop_signal = 15;  // SIGTERM
-  milliseconds ping_interval{10'000};
-  int ping_misses = 3;  // consecutive unanswered pings that make a hung code server a crash
+  milliseconds backoff_initial = defaults::kBackoffInitial;
+  milliseconds backoff_max = defaults::kBackoffMax;
+  milliseconds backoff_reset_after = defaults::kBackoffResetAfter;
+  milliseconds startup_timeout = defaults::kStartupTimeout;
+  milliseconds stop_timeout = defaults::kStopTimeout;
+  int stop_signal = defaults::kStopSignal;
+  milliseconds ping_interval = defaults::kPingInterval;
+  int ping_misses = defaults::kPingMisses;  // unanswered pings in a row: a hung code server
 };
 
 enum class TimerKind { kStartup, kBackoff, kStopTimeout, kPing };

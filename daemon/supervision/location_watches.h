@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "config/defaults.h"
 #include "daemon/supervision/supervisor.h"
 #include "daemon/watching/file_watcher.h"
 
@@ -21,8 +22,8 @@ class LocationWatches final : public SupervisorListener {
  public:
   struct Options {
     std::vector<std::string> workspace_files;  // -w, as given
-    std::chrono::milliseconds debounce{100};
-    std::chrono::milliseconds poll_interval{1000};
+    std::chrono::milliseconds debounce = defaults::kWatchDebounce;
+    std::chrono::milliseconds poll_interval = defaults::kWatchPollInterval;
   };
 
   // REQUIRES: watcher and supervisor outlive this object; register it with

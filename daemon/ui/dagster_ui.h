@@ -29,6 +29,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "config/defaults.h"
 #include "config/settings.h"
 #include "daemon/processes/helper_processes.h"
 #include "daemon/processes/process_launcher.h"
@@ -38,18 +39,19 @@ namespace codeloc::daemon {
 
 struct DagsterUiOptions {
   std::filesystem::path state_dir;
-  std::string ui_python;                   // empty: the first Python location's interpreter
-  std::string default_python = "python3";  // the `python` setting
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 3000;
+  std::string ui_python;                           // empty: the first Python location's interpreter
+  std::string default_python = defaults::kPython;  // the `python` setting
+  std::string host = defaults::kUiHost;
+  std::uint16_t port = defaults::kUiPort;
   std::filesystem::path dagster_home;  // empty: $DAGSTER_HOME, else <state_dir>/dagster/home
-  std::chrono::milliseconds stop_timeout{10'000};
-  std::chrono::milliseconds settle_timeout{60'000};
-  std::chrono::milliseconds backoff_initial{1'000};
-  std::chrono::milliseconds backoff_max{60'000};
-  std::chrono::milliseconds backoff_reset_after{60'000};  // a run this long resets the backoff
-  std::chrono::milliseconds probe_interval{250};
-  std::size_t log_line_max_bytes = 16u << 10;
+  std::chrono::milliseconds stop_timeout = defaults::kStopTimeout;
+  std::chrono::milliseconds settle_timeout = defaults::dagster_ui::kSettleTimeout;
+  std::chrono::milliseconds backoff_initial = defaults::dagster_ui::kBackoffInitial;
+  std::chrono::milliseconds backoff_max = defaults::dagster_ui::kBackoffMax;
+  // A run this long resets the backoff.
+  std::chrono::milliseconds backoff_reset_after = defaults::dagster_ui::kBackoffResetAfter;
+  std::chrono::milliseconds probe_interval = defaults::dagster_ui::kProbeInterval;
+  std::size_t log_line_max_bytes = defaults::kLogLineMaxBytes;
   // Told the URL each time the webserver starts answering; unset: it is logged at info.
   std::function<void(const std::string& url)> on_ready;
 };

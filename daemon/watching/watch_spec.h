@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/defaults.h"
 #include "daemon/watching/watch_filter.h"
 #include "workspace/location_spec.h"
 
@@ -36,8 +37,8 @@ struct WatchRoot {
 struct WatchSpec {
   std::vector<WatchRoot> roots;
   WatchFilter filter;
-  std::chrono::milliseconds debounce{100};
-  std::chrono::milliseconds poll_interval{1000};
+  std::chrono::milliseconds debounce = defaults::kWatchDebounce;
+  std::chrono::milliseconds poll_interval = defaults::kWatchPollInterval;
 };
 
 // The roots of one location: its working directory (recursive) for python kinds and command; the
