@@ -5,7 +5,6 @@
 #include <set>
 #include <unordered_set>
 
-#include <boost/asio/steady_timer.hpp>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,7 +41,8 @@ bool exists(const std::filesystem::path& path, bool* is_directory) {
 }  // namespace
 
 struct FileWatcher::Subscription {
-  explicit Subscription(boost::asio::io_context& io) : debounce_timer(io), poll_timer(io) {}
+  explicit Subscription(Timers& timers)
+      : debounce_timer(timers.make_timer()), poll_timer(timers.make_timer()) {}
 
   // True when a change of path belongs to one of the roots.
   bool matches(const std::filesystem::path& path) const {
@@ -65,16 +65,32 @@ struct FileWatcher::Subscription {
   bool overflow = false;
 
   // The trailing debounce window: the callback runs once nothing new arrived until quiet_at.
-  boost::asio::steady_timer debounce_timer;
+  std::unique_ptr<Timer> debounce_timer;
   bool debounce_waiting = false;
-  std::chrono::steady_clock::time_point quiet_at;
+  Clock::TimePoint quiet_at;
 
-  boost::asio::steady_timer poll_timer;
+  std::unique_ptr<Timer> poll_timer;
   std::optional<TreeSnapshot> snapshot;
 };
 
 FileWatcher::FileWatcher(boost::asio::io_context& io, InotifyApi& api, OnWarning on_warning)
-    : io_(io), api_(api), on_warning_(std::move(on_warning)) {
+    : io_(io),
+      api_(api),
+      own_clock_(std::in_place),
+      own_timers_(std::in_place, io),
+      clock_(&*own_clock_),
+      timers_(&*own_timers_),
+      on_warning_(std::move(on_warning)) {
+  start();
+}
+
+FileWatcher::FileWatcher(boost::asio::io_context& io, InotifyApi& api, const Clock& clock,
+                         Timers& timers, OnWarning on_warning)
+    : io_(io), api_(api), clock_(&clock), timers_(&timers), on_warning_(std::move(on_warning)) {
+  start();
+}
+
+void FileWatcher::start() {
   int fd = api_.init();
   if (fd < 0) {
     init_error_ = fd;
@@ -85,7 +101,7 @@ FileWatcher::FileWatcher(boost::asio::io_context& io, InotifyApi& api, OnWarning
 }
 
 // Closing the inotify descriptor releases every watch at once; the timers go with their
-// subscriptions, and alive_ stops any handler already queued.
+// subscriptions (a destroyed Timer never calls back), and alive_ stops a read already queued.
 FileWatcher::~FileWatcher() = default;
 
 FileWatcher::Subscription* FileWatcher::find(Id id) const {
@@ -95,7 +111,7 @@ FileWatcher::Subscription* FileWatcher::find(Id id) const {
 
 FileWatcher::Id FileWatcher::watch(std::string label, WatchSpec spec, OnChange on_change) {
   Id id = next_id_++;
-  auto owned = std::make_unique<Subscription>(io_);
+  auto owned = std::make_unique<Subscription>(*timers_);
   Subscription& sub = *owned;
   sub.id = id;
   sub.label = std::move(label);
@@ -359,7 +375,7 @@ void FileWatcher::rescan() {
       if (!add_root(*sub, root)) break;
     }
     sub->overflow = true;
-    sub->quiet_at = std::chrono::steady_clock::now() + sub->spec.debounce;
+    sub->quiet_at = clock_->now() + sub->spec.debounce;
     if (!sub->debounce_waiting) wait_debounce(*sub);
   }
 }
@@ -377,12 +393,8 @@ void FileWatcher::start_polling(Subscription& sub, const std::string& cause, int
 }
 
 void FileWatcher::wait_poll(Subscription& sub) {
-  sub.poll_timer.expires_after(sub.spec.poll_interval);
-  sub.poll_timer.async_wait(
-      [this, alive = std::weak_ptr<int>(alive_), id = sub.id](boost::system::error_code ec) {
-        if (ec || alive.expired()) return;
-        poll(id);
-      });
+  // The timer is the subscription's: its callback cannot outlive the subscription.
+  sub.poll_timer->arm(sub.spec.poll_interval, [this, id = sub.id] { poll(id); });
 }
 
 void FileWatcher::poll(Id id) {
@@ -397,7 +409,7 @@ void FileWatcher::poll(Id id) {
 
 void FileWatcher::note_change(Subscription& sub, const std::filesystem::path& path) {
   if (sub.seen.insert(path.native()).second) sub.changed.push_back(path);
-  sub.quiet_at = std::chrono::steady_clock::now() + sub.spec.debounce;
+  sub.quiet_at = clock_->now() + sub.spec.debounce;
   if (!sub.debounce_waiting) wait_debounce(sub);
 }
 
@@ -405,19 +417,15 @@ void FileWatcher::note_change(Subscription& sub, const std::filesystem::path& pa
 // waits again for the rest (no cancel per event in a burst).
 void FileWatcher::wait_debounce(Subscription& sub) {
   sub.debounce_waiting = true;
-  sub.debounce_timer.expires_at(sub.quiet_at);
-  sub.debounce_timer.async_wait(
-      [this, alive = std::weak_ptr<int>(alive_), id = sub.id](boost::system::error_code ec) {
-        if (ec || alive.expired()) return;
-        debounce_expired(id);
-      });
+  sub.debounce_timer->arm(sub.quiet_at - clock_->now(),
+                          [this, id = sub.id] { debounce_expired(id); });
 }
 
 void FileWatcher::debounce_expired(Id id) {
   Subscription* sub = find(id);
   if (!sub) return;
   sub->debounce_waiting = false;
-  if (std::chrono::steady_clock::now() < sub->quiet_at) {
+  if (clock_->now() < sub->quiet_at) {
     wait_debounce(*sub);
     return;
   }

@@ -22,7 +22,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include "daemon/common/clock.h"
 #include "daemon/watching/inotify_api.h"
+#include "daemon/watching/timers.h"
 #include "daemon/watching/watch_spec.h"
 
 namespace codeloc::daemon {
@@ -45,7 +47,13 @@ class FileWatcher {
   using OnChange = std::function<void(const WatchEvent&)>;
   using OnWarning = std::function<void(const std::string& label, const std::string& message)>;
 
+  // Tells time by the system's steady clock and waits with timers on io.
   FileWatcher(boost::asio::io_context& io, InotifyApi& api, OnWarning on_warning);
+  // Tells time by clock and waits (debounce, polling) with timers, whose clock must be clock: a
+  // test moves both by hand. io still reads the inotify descriptor.
+  // REQUIRES: clock and timers outlive the watcher.
+  FileWatcher(boost::asio::io_context& io, InotifyApi& api, const Clock& clock, Timers& timers,
+              OnWarning on_warning);
   // Releases every watch; no callback runs afterwards.
   ~FileWatcher();
   FileWatcher(const FileWatcher&) = delete;
@@ -70,6 +78,7 @@ class FileWatcher {
   };
   using Users = std::vector<std::pair<Id, std::filesystem::path>>;
 
+  void start();
   Subscription* find(Id id) const;
   void warn_missing_roots(const Subscription& sub);
   // The add functions return false once the subscription has switched to polling.
@@ -102,6 +111,11 @@ class FileWatcher {
 
   boost::asio::io_context& io_;
   InotifyApi& api_;
+  // The system's, for the constructor that is given none.
+  std::optional<SystemClock> own_clock_;
+  std::optional<AsioTimers> own_timers_;
+  const Clock* clock_;
+  Timers* timers_;
   OnWarning on_warning_;
   int init_error_ = 0;  // -errno from init(), when it failed
   std::optional<boost::asio::posix::stream_descriptor> inotify_;

@@ -5,28 +5,37 @@
 #include <cstdlib>
 #include <fstream>
 
-#include <boost/asio/steady_timer.hpp>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "tests/daemon/temp_folder.h"
+#include "tests/daemon/watching/manual_time.h"
 #include "tests/ipc/test_loop.h"
 
 namespace codeloc::daemon {
 namespace {
 
 using std::chrono::milliseconds;
+using testing::ManualTime;
 using testing::TempFolder;
 using testing::write_file;
 
+// Real time, for the kernel's events to be read; the debounce and polling run on fake time.
 constexpr milliseconds kDeadline{10'000};
+// Fake time a test may move on while it waits for a callback.
+constexpr std::chrono::seconds kFakeDeadline{60};
 
 // Forwards to the kernel, but refuses add_watch with ENOSPC after `limit` successful calls, or
-// init with `init_error`.
+// init with `init_error`. Keeps the descriptor, so that a test can ask what is queued on it.
 class LimitedInotify : public InotifyApi {
  public:
-  int init() override { return init_error ? init_error : InotifyApi::init(); }
+  int init() override {
+    if (init_error) return init_error;
+    fd = InotifyApi::init();
+    return fd;
+  }
   int add_watch(int fd, const std::string& path, std::uint32_t mask) override {
     if (added >= limit) return -ENOSPC;
     int wd = InotifyApi::add_watch(fd, path, mask);
@@ -36,6 +45,7 @@ class LimitedInotify : public InotifyApi {
   int limit = 1 << 30;
   int added = 0;
   int init_error = 0;
+  int fd = -1;
 };
 
 // The callbacks one subscription received.
@@ -52,9 +62,10 @@ class FileWatcherTest : public ::testing::Test {
 
   FileWatcher& watcher() {
     if (!watcher_)
-      watcher_.emplace(io_, api_, [this](const std::string& label, const std::string& m) {
-        warnings_.push_back(label + ": " + m);
-      });
+      watcher_.emplace(io_, api_, time_, time_,
+                       [this](const std::string& label, const std::string& m) {
+                         warnings_.push_back(label + ": " + m);
+                       });
     return *watcher_;
   }
 
@@ -71,19 +82,55 @@ class FileWatcherTest : public ::testing::Test {
     return watcher().watch("loc", spec({{root_, true, {}}}, debounce), calls.recorder());
   }
 
-  // Runs the loop until `calls` has `count` callbacks.
-  bool wait_for(const Calls& calls, std::size_t count) {
-    return ipc::testing::run_until(
-        io_, [&] { return calls.events.size() >= count; }, kDeadline);
+  // Bytes of events the kernel holds for the watcher, not read yet.
+  int queued() const {
+    int bytes = 0;
+    return ::ioctl(api_.fd, FIONREAD, &bytes) == 0 ? bytes : 0;
   }
 
-  // Runs the loop for a while, for tests that show that something does not happen.
+  // Runs the loop until the watcher has read and handled every event the kernel queued. The
+  // kernel queues an event before the call that caused it returns, so every change made before
+  // drain() has been noted when it returns; no fake time passes.
+  void drain() {
+    if (watcher_ && api_.fd >= 0) {
+      const auto end = std::chrono::steady_clock::now() + kDeadline;
+      while (queued() > 0) {
+        if (std::chrono::steady_clock::now() > end) {
+          ADD_FAILURE() << "the watcher did not read its events";
+          return;
+        }
+        if (io_.stopped()) io_.restart();
+        io_.run_one_for(milliseconds(10));
+      }
+    }
+    if (io_.stopped()) io_.restart();
+    io_.poll();
+  }
+
+  // Reads the kernel's events, then moves fake time to the next due timer (a debounce window's
+  // end, a poll), and so on, until done() holds or kFakeDeadline of fake time has passed.
+  bool advance_until(const std::function<bool()>& done) {
+    const auto end = time_.now() + kFakeDeadline;
+    for (;;) {
+      drain();
+      if (done()) return true;
+      std::optional<Clock::TimePoint> due = time_.next_due();
+      if (!due || *due > end) return false;
+      time_.advance(*due - time_.now());
+    }
+  }
+
+  // Until `calls` has `count` callbacks.
+  bool wait_for(const Calls& calls, std::size_t count) {
+    return advance_until([&] { return calls.events.size() >= count; });
+  }
+
+  // Reads the kernel's events and moves fake time on by duration, for tests that show that
+  // something does not happen.
   void run_for(milliseconds duration) {
-    boost::asio::steady_timer timer(io_, duration);
-    bool done = false;
-    timer.async_wait([&](boost::system::error_code) { done = true; });
-    ipc::testing::run_until(
-        io_, [&] { return done; }, duration + kDeadline);
+    drain();
+    time_.advance(duration);
+    drain();
   }
 
   // The paths of a callback, relative to root_, sorted.
@@ -108,6 +155,7 @@ class FileWatcherTest : public ::testing::Test {
   TempFolder temp_;
   std::filesystem::path root_ = temp_ / "ws";
   boost::asio::io_context io_;
+  ManualTime time_;
   LimitedInotify api_;
   std::vector<std::string> warnings_;
   std::optional<FileWatcher> watcher_;
@@ -295,14 +343,15 @@ TEST_F(FileWatcherTest, EachChangeRestartsTheDebounceWindow) {
   const milliseconds debounce(400);
   Calls calls;
   watch_root(calls, debounce);
-  auto last_write = std::chrono::steady_clock::now();
+  auto last_write = time_.now();
   for (int i = 0; i < 4; ++i) {  // 300 ms of changes, 100 ms apart: one window
     if (i > 0) run_for(milliseconds(100));
     write_file(root_ / ("f" + std::to_string(i) + ".py"));
-    last_write = std::chrono::steady_clock::now();
+    drain();
+    last_write = time_.now();
   }
   ASSERT_TRUE(wait_for(calls, 1));
-  EXPECT_GE(std::chrono::steady_clock::now() - last_write, debounce);
+  EXPECT_GE(time_.now() - last_write, debounce);
   EXPECT_EQ(names(calls.events[0]), (std::vector<std::string>{"f0.py", "f1.py", "f2.py", "f3.py"}));
   expect_marker_only(calls);
 }
@@ -490,10 +539,8 @@ TEST_F(FileWatcherTest, CallbackMayUnwatchItself) {
   watch_root(other);
   write_file(root_ / "x.py");
   ASSERT_TRUE(wait_for(other, 1));
-  // Its own debounce may run behind the other's (a marker written in its window restarts it):
-  // wait for its call, then show that a later change no longer reaches it.
-  ASSERT_TRUE(ipc::testing::run_until(
-      io_, [&] { return calls >= 1; }, kDeadline));
+  // Wait for its call, then show that a later change no longer reaches it.
+  ASSERT_TRUE(advance_until([&] { return calls >= 1; }));
   expect_marker_only(other);
   EXPECT_EQ(calls, 1);
 }
@@ -612,6 +659,31 @@ TEST_F(FileWatcherTest, QueueOverflowIsReportedAndTheWatchesComeBack) {
   ASSERT_TRUE(wait_for(calls, 2));
   EXPECT_FALSE(calls.events[1].overflow);
   EXPECT_EQ(names(calls.events[1]), std::vector<std::string>{"sub/after.py"});
+}
+
+// The constructor given no clock waits on the system's: real timers on io_ end the debounce
+// window and run the polls. Each waits for the callback, not for a time.
+TEST_F(FileWatcherTest, WithoutAClockTheDebounceRunsOnTheEventLoop) {
+  FileWatcher real(io_, api_, [](const std::string&, const std::string&) {});
+  Calls calls;
+  real.watch("loc", spec({{root_, true, {}}}, milliseconds(1)), calls.recorder());
+  write_file(root_ / "defs.py");
+  ASSERT_TRUE(ipc::testing::run_until(
+      io_, [&] { return !calls.events.empty(); }, kDeadline));
+  EXPECT_EQ(names(calls.events[0]), std::vector<std::string>{"defs.py"});
+}
+
+TEST_F(FileWatcherTest, WithoutAClockPollingRunsOnTheEventLoop) {
+  api_.init_error = -EMFILE;
+  FileWatcher real(io_, api_, [](const std::string&, const std::string&) {});
+  Calls calls;
+  FileWatcher::Id id =
+      real.watch("loc", spec({{root_, true, {}}}, milliseconds(1)), calls.recorder());
+  EXPECT_TRUE(real.polling(id));
+  write_file(root_ / "defs.py");
+  ASSERT_TRUE(ipc::testing::run_until(
+      io_, [&] { return !calls.events.empty(); }, kDeadline));
+  EXPECT_EQ(names(calls.events[0]), std::vector<std::string>{"defs.py"});
 }
 
 }  // namespace
