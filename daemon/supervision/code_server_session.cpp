@@ -1,8 +1,11 @@
 #include "daemon/supervision/code_server_session.h"
 
+#include <optional>
+#include <string_view>
+
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
-#include "daemon/common/sha256.h"
 #include "daemon/common/version.h"
 #include "ipc/json_rpc.h"
 #include "ipc/json_span.h"
@@ -71,7 +74,14 @@ std::shared_ptr<CodeServerSession> CodeServerSession::create(
     }
   };
   handlers.on_closed = [weak](const boost::system::error_code&) {
-    if (auto self = weak.lock(); self && self->callbacks_.on_closed) self->callbacks_.on_closed();
+    auto self = weak.lock();
+    if (!self) return;
+    // The definitions came before the close: they are reported first, once hashed.
+    if (self->hashing_) {
+      self->closed_while_hashing_ = true;
+      return;
+    }
+    if (self->callbacks_.on_closed) self->callbacks_.on_closed();
   };
   session->peer_->start(std::move(handlers));
   return session;
@@ -119,25 +129,109 @@ void CodeServerSession::request_definitions(std::chrono::milliseconds timeout) {
       self->report_load_error(load_error_from(reply.error()));
       return;
     }
-    std::string_view raw = reply.raw_result();
-    auto snapshot_span = ipc::member_span(raw, "snapshot");
+    // One scan finds both members (each member_span() would validate the whole result again),
+    // and the snapshot's bytes are cut out of the result in place rather than copied.
+    std::string raw = reply.take_raw_result();
+    ipc::JsonObjectScan members = ipc::scan_object(raw);
+    std::optional<std::string_view> snapshot_span;
+    if (members.ok()) snapshot_span = members.find("snapshot");
     if (!snapshot_span || snapshot_span->empty() || snapshot_span->front() != '{') {
       std::string message = "the code server answered definitions.get without a snapshot object";
       self->report_load_error(LocationError{message, {{"message", message}}});
       return;
     }
     Snapshot snapshot;
-    snapshot.bytes = std::string(*snapshot_span);
-    snapshot.version = Sha256::version_of(snapshot.bytes);
-    if (auto summary = ipc::member_span(raw, "summary")) {
+    if (auto summary = members.find("summary")) {
       snapshot.summary = json::parse(*summary, nullptr, false);
       if (snapshot.summary.is_discarded()) snapshot.summary = nullptr;
     }
-    snapshot.received_at = std::chrono::system_clock::now();
+    const std::size_t offset = static_cast<std::size_t>(snapshot_span->data() - raw.data());
+    const std::size_t size = snapshot_span->size();
+    raw.resize(offset + size);
+    raw.erase(0, offset);
+    snapshot.bytes = std::move(raw);
     if (self->load_reported_) return;
     self->load_reported_ = true;
-    self->callbacks_.on_definitions(std::move(snapshot));
+    self->hash_then_report(std::move(snapshot));
   });
+}
+
+void CodeServerSession::hash_then_report(Snapshot snapshot) {
+  std::optional<Sha256> hash;
+  try {
+    hash.emplace();
+  } catch (const Sha256Error& error) {
+    hash_failed(error);
+    return;
+  }
+  if (snapshot.bytes.size() <= kHashSliceBytes) {
+    if (!hash_slice(*hash, snapshot.bytes)) return;
+    report_definitions(std::move(snapshot), *hash);
+    return;
+  }
+  // Hashing a big snapshot at once would hold the loop (~30 ms for 50 MB): hash one slice per
+  // loop callback instead, so control requests, pings and other locations' I/O run in between.
+  // Nothing is reported meanwhile (see on_closed in create()), so the owner sees the same order
+  // of events as with a synchronous hash.
+  hashing_ = std::make_unique<Hashing>(Hashing{std::move(snapshot), std::move(*hash), 0});
+  hash_next_slice();
+}
+
+void CodeServerSession::hash_next_slice() {
+  std::weak_ptr<CodeServerSession> weak = weak_from_this();
+  boost::asio::post(peer_->channel().get_executor(), [weak] {
+    auto self = weak.lock();
+    if (!self || !self->hashing_) return;  // destroyed or closed meanwhile
+    Hashing& hashing = *self->hashing_;
+    std::string_view rest = std::string_view(hashing.snapshot.bytes).substr(hashing.hashed);
+    std::string_view slice = rest.substr(0, kHashSliceBytes);
+    if (!self->hash_slice(hashing.hash, slice)) return;
+    hashing.hashed += slice.size();
+    if (hashing.hashed < hashing.snapshot.bytes.size()) {
+      self->hash_next_slice();
+      return;
+    }
+    std::unique_ptr<Hashing> done = std::move(self->hashing_);
+    self->report_definitions(std::move(done->snapshot), done->hash);
+    if (self->closed_while_hashing_) {
+      self->closed_while_hashing_ = false;
+      if (self->callbacks_.on_closed) self->callbacks_.on_closed();
+    }
+  });
+}
+
+bool CodeServerSession::hash_slice(Sha256& hash, std::string_view bytes) {
+  try {
+    hash.update(bytes);
+    return true;
+  } catch (const Sha256Error& error) {
+    hash_failed(error);
+    return false;
+  }
+}
+
+void CodeServerSession::report_definitions(Snapshot snapshot, Sha256& hash) {
+  try {
+    snapshot.version = Sha256::version_from(hash.finish());
+  } catch (const Sha256Error& error) {
+    hash_failed(error);
+    return;
+  }
+  snapshot.received_at = std::chrono::system_clock::now();
+  callbacks_.on_definitions(std::move(snapshot));
+}
+
+// Only when OpenSSL fails (out of memory): the definitions cannot be versioned, so they are not
+// served; the location reports it as its load error rather than the daemon going down.
+void CodeServerSession::hash_failed(const Sha256Error& error) {
+  hashing_.reset();
+  spdlog::error("{}: {}", location_, error.what());
+  std::string message = std::string("codeloc could not version the definitions: ") + error.what();
+  callbacks_.on_load_error(LocationError{message, {{"message", message}}});
+  if (closed_while_hashing_) {
+    closed_while_hashing_ = false;
+    if (callbacks_.on_closed) callbacks_.on_closed();
+  }
 }
 
 void CodeServerSession::protocol_error(const std::string& message) {
@@ -173,6 +267,8 @@ void CodeServerSession::call(const std::string& method, const nlohmann::json& pa
 }
 
 void CodeServerSession::close() {
+  hashing_.reset();
+  closed_while_hashing_ = false;
   peer_->close();
 }
 

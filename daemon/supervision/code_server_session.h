@@ -11,6 +11,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "daemon/common/sha256.h"
 #include "daemon/supervision/snapshot.h"
 #include "ipc/rpc_peer.h"
 
@@ -53,11 +54,28 @@ class CodeServerSession : public std::enable_shared_from_this<CodeServerSession>
   void protocol_error(const std::string& message);
   // Reports the load's outcome once: a protocol error may come before the answer.
   void report_load_error(LocationError error);
+  // Versions the snapshot, then calls on_definitions: at once up to kHashSliceBytes, otherwise
+  // one slice per loop callback (on_closed waits until the definitions are reported).
+  void hash_then_report(Snapshot snapshot);
+  void hash_next_slice();
+  bool hash_slice(Sha256& hash, std::string_view bytes);  // false: hash_failed() reported it
+  void report_definitions(Snapshot snapshot, Sha256& hash);
+  void hash_failed(const Sha256Error& error);
+
+  // The most hashed in one loop callback: ~0.6 ms at OpenSSL's 1.8 GB/s.
+  static constexpr std::size_t kHashSliceBytes = 1u << 20;
+  struct Hashing {
+    Snapshot snapshot;  // version not yet set
+    Sha256 hash;
+    std::size_t hashed;  // bytes of snapshot.bytes already fed to `hash`
+  };
 
   std::shared_ptr<ipc::RpcPeer> peer_;
   std::string location_;
   Callbacks callbacks_;
   bool load_reported_ = false;
+  std::unique_ptr<Hashing> hashing_;   // set while a big snapshot is being hashed
+  bool closed_while_hashing_ = false;  // the channel closed meanwhile: on_closed comes after
   int protocol_errors_ = 0;
 };
 
