@@ -12,6 +12,7 @@
 #include "daemon/common/version.h"
 #include "daemon/control/control_server.h"
 #include "daemon/control/event_log.h"
+#include "daemon/control/live_supervision.h"
 #include "daemon/logs/log_context.h"
 #include "daemon/processes/code_server_locator.h"
 #include "daemon/processes/fork_server_pool.h"
@@ -161,7 +162,8 @@ int run_daemon(const DaemonOptions& options) {
   if (options.log_location_events) supervisor.add_listener(&event_log);
   for (SupervisorListener* listener : options.listeners)
     supervisor.add_listener(listener);
-  ControlServer control(io, settings, supervisor, clock, options.workspace_files);
+  LiveSupervision supervision(io, supervisor, options.workspace_files);
+  ControlServer control(io, settings, supervisor, supervision, clock);
   std::string error;
   if (!control.open(&error)) {
     spdlog::error("{}", error);

@@ -20,6 +20,7 @@
 
 #include "config/settings.h"
 #include "daemon/control/control_methods.h"
+#include "daemon/control/live_supervision.h"
 #include "ipc/json_rpc.h"
 #include "ipc/protocol.h"
 
@@ -63,18 +64,13 @@ struct Fixture {
   FakeLauncher launcher;
   config::Settings settings = config::Settings::defaults({}, 1000);
   daemon::Supervisor supervisor{io, clock, launcher, settings, daemon::LocationOptions{}};
-  daemon::LocationWaiters waiters{io, supervisor};
-  daemon::ControlContext context{supervisor,
-                                 clock,
-                                 waiters,
-                                 "/run/codeloc/codeloc.sock",
-                                 std::chrono::system_clock::time_point{},
-                                 {}};
+  daemon::LiveSupervision supervision{io, supervisor, {}};
+  daemon::ControlContext context{supervision, clock, "/run/codeloc/codeloc.sock",
+                                 std::chrono::system_clock::time_point{}};
   NullSubscriber subscriber;
   ipc::MethodTable<daemon::ControlCall> table;
 
   Fixture() {
-    supervisor.add_listener(&waiters);
     supervisor.apply({{}, {command("analytics"), command("reporting")}});
     daemon::register_control_methods(table);
     namespace m = ipc::method;

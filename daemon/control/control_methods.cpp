@@ -21,25 +21,26 @@ constexpr std::int64_t kDefaultLogLines = ipc::kDefaultLogLines;
 constexpr std::int64_t kDefaultWaitMs = ipc::kDefaultWaitTimeoutMs;
 constexpr std::int64_t kDefaultCallTimeoutMs = ipc::kDefaultCallTimeoutMs;
 
-Location& require_location(const json& params, const ControlContext& context) {
+std::unique_ptr<ControlledLocation> require_location(const json& params,
+                                                     const ControlContext& context) {
   std::string name = ipc::require_string(params, "name");
-  Location* location = context.supervisor.find(name);
+  std::unique_ptr<ControlledLocation> location = context.supervision.find(name);
   if (!location) {
     throw ipc::RpcError(ipc::error_code::kUnknownLocation, "no location named '" + name + "'",
                         {{"name", name}});
   }
-  return *location;
+  return location;
 }
 
 // Settled once loaded, failed or stopped, with no reload queued behind the load that ended.
-bool settled_running(const Location& location) {
+bool settled_running(const ControlledLocation& location) {
   LocationState state = location.state();
-  if (location.machine().reload_queued()) return false;
+  if (location.reload_queued()) return false;
   return state == LocationState::kLoaded || state == LocationState::kLoadError ||
          state == LocationState::kStopped;
 }
 
-bool settled_stopped(const Location& location) {
+bool settled_stopped(const ControlledLocation& location) {
   return location.state() == LocationState::kStopped;
 }
 
@@ -53,8 +54,9 @@ ipc::RpcError wait_timed_out(const std::string& name, milliseconds timeout) {
 // Runs `action` on the location, then answers with its entry: at once, or (wait: true) once
 // `settled` holds.
 void act_and_answer(const json& params, ControlCall& call, ipc::Responder responder,
-                    void (Location::*action)(), LocationWaiters::Settled settled) {
-  Location& location = require_location(params, call.daemon);
+                    void (ControlledLocation::*action)(), SupervisionApi::Settled settled) {
+  auto held = require_location(params, call.daemon);
+  ControlledLocation& location = *held;
   bool wait = ipc::optional_bool(params, "wait", false);
   milliseconds timeout(ipc::optional_non_negative_int(params, "timeout").value_or(kDefaultWaitMs));
   (location.*action)();
@@ -63,17 +65,17 @@ void act_and_answer(const json& params, ControlCall& call, ipc::Responder respon
     return;
   }
   std::string name = location.name();
-  call.daemon.waiters.wait(name, std::move(settled), timeout,
-                           [responder, name, timeout](const Location* done) {
-                             if (!done) {
-                               responder.fail(wait_timed_out(name, timeout));
-                             } else {
-                               responder.reply(done->status_json());
-                             }
-                           });
+  call.daemon.supervision.wait(name, std::move(settled), timeout,
+                               [responder, name, timeout](const ControlledLocation* done) {
+                                 if (!done) {
+                                   responder.fail(wait_timed_out(name, timeout));
+                                 } else {
+                                   responder.reply(done->status_json());
+                                 }
+                               });
 }
 
-json reload_result(const Location& location, const std::string& previous,
+json reload_result(const ControlledLocation& location, const std::string& previous,
                    std::chrono::steady_clock::time_point started) {
   json status = location.status_json();
   json version = status["definitions_version"];
@@ -89,29 +91,32 @@ json reload_result(const Location& location, const std::string& previous,
 }
 
 void location_reload(const json& params, ControlCall& call, ipc::Responder responder) {
-  Location& location = require_location(params, call.daemon);
+  auto held = require_location(params, call.daemon);
+  ControlledLocation& location = *held;
   bool wait = ipc::optional_bool(params, "wait", false);
   milliseconds timeout(ipc::optional_non_negative_int(params, "timeout").value_or(kDefaultWaitMs));
   std::string previous = location.snapshot() ? location.snapshot()->version : "";
   auto started = std::chrono::steady_clock::now();
-  location.reload(Location::ReloadTrigger::kRequest, "requested");
+  location.request_reload("requested");
   if (!wait) {
     responder.reply(reload_result(location, previous, started));
     return;
   }
   std::string name = location.name();
-  call.daemon.waiters.wait(name, settled_running, timeout,
-                           [responder, name, previous, started, timeout](const Location* done) {
-                             if (!done) {
-                               responder.fail(wait_timed_out(name, timeout));
-                             } else {
-                               responder.reply(reload_result(*done, previous, started));
-                             }
-                           });
+  call.daemon.supervision.wait(
+      name, settled_running, timeout,
+      [responder, name, previous, started, timeout](const ControlledLocation* done) {
+        if (!done) {
+          responder.fail(wait_timed_out(name, timeout));
+        } else {
+          responder.reply(reload_result(*done, previous, started));
+        }
+      });
 }
 
 void location_call(const json& params, ControlCall& call, ipc::Responder responder) {
-  Location& location = require_location(params, call.daemon);
+  auto held = require_location(params, call.daemon);
+  ControlledLocation& location = *held;
   std::string method = ipc::require_string(params, "method");
   const json* call_params = ipc::find_param(params, "params");
   milliseconds timeout(
@@ -127,7 +132,7 @@ void location_call(const json& params, ControlCall& call, ipc::Responder respond
 }
 
 json workspace_reload(const ControlContext& context) {
-  WorkspaceReload reload = reload_workspace(context.supervisor, context.workspace_files);
+  WorkspaceReload reload = context.supervision.reload_workspace();
   if (!reload.diff) {
     throw ipc::RpcError(ipc::error_code::kWorkspaceInvalid,
                         "the workspace has errors; nothing was changed",
@@ -167,7 +172,7 @@ json log_error() {
 
 json daemon_info(const ControlContext& context) {
   json files = json::array();
-  for (const auto& file : context.supervisor.workspace().files)
+  for (const auto& file : context.supervision.workspace_files())
     files.push_back(file.string());
   json info = {{"name", "codeloc"},
                {"version", codeloc_version()},
@@ -176,29 +181,30 @@ json daemon_info(const ControlContext& context) {
                {"started_at", iso8601(context.started_at)},
                {"workspace_files", files},
                {"socket", context.socket.string()},
-               {"locations", context.supervisor.locations().size()},
+               {"locations", context.supervision.locations().size()},
                {"log_error", log_error()},
                {"fork_servers", json::array()},
                {"dagster_ui", nullptr}};
-  for (const HelperProcesses* helpers : context.supervisor.helpers())
+  for (const HelperProcesses* helpers : context.supervision.helpers())
     info[helpers->info_key()] = helpers->info();
   return info;
 }
 
 json locations_list(const ControlContext& context) {
   json list = json::array();
-  for (const Location* location : context.supervisor.locations()) {
+  for (const auto& location : context.supervision.locations()) {
     list.push_back(location->status_json());
   }
   return {{"locations", list}};
 }
 
 json location_get(const json& params, const ControlContext& context) {
-  return require_location(params, context).status_json();
+  return require_location(params, context)->status_json();
 }
 
 ipc::MethodResult location_definitions(const json& params, const ControlContext& context) {
-  const Location& location = require_location(params, context);
+  auto held = require_location(params, context);
+  const ControlledLocation& location = *held;
   std::optional<std::string> if_version = ipc::optional_string(params, "if_version");
   const auto& snapshot = location.snapshot();
   if (!snapshot) {
@@ -230,7 +236,8 @@ json log_line_json(const LogLine& line) {
 }
 
 json location_logs(const json& params, const ControlContext& context) {
-  const Location& location = require_location(params, context);
+  auto held = require_location(params, context);
+  const ControlledLocation& location = *held;
   auto lines = ipc::optional_non_negative_int(params, "lines").value_or(kDefaultLogLines);
   json out = json::array();
   for (const LogLine& line : location.logs().tail(static_cast<std::size_t>(lines))) {
@@ -260,13 +267,13 @@ void register_control_methods(ipc::MethodTable<ControlCall>& table) {
   table.add_async(m::kLocationReload, location_reload);
   table.add_async(m::kLocationCall, location_call);
   table.add_async(m::kLocationStart, [](const json& params, ControlCall& call, ipc::Responder r) {
-    act_and_answer(params, call, std::move(r), &Location::start, settled_running);
+    act_and_answer(params, call, std::move(r), &ControlledLocation::start, settled_running);
   });
   table.add_async(m::kLocationStop, [](const json& params, ControlCall& call, ipc::Responder r) {
-    act_and_answer(params, call, std::move(r), &Location::stop, settled_stopped);
+    act_and_answer(params, call, std::move(r), &ControlledLocation::stop, settled_stopped);
   });
   table.add_async(m::kLocationRestart, [](const json& params, ControlCall& call, ipc::Responder r) {
-    act_and_answer(params, call, std::move(r), &Location::restart, settled_running);
+    act_and_answer(params, call, std::move(r), &ControlledLocation::restart, settled_running);
   });
 }
 

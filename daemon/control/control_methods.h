@@ -3,31 +3,16 @@
 // register_control_methods puts them in the method table; the connection code does the I/O.
 #pragma once
 
-#include <chrono>
-#include <filesystem>
 #include <set>
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/common/clock.h"
-#include "daemon/supervision/location_waiters.h"
-#include "daemon/supervision/supervisor.h"
+#include "daemon/control/control_context.h"
+#include "daemon/logs/log_ring.h"
 #include "ipc/method_table.h"
 
 namespace codeloc::daemon {
-
-// The daemon state handlers may read and act on. REQUIRES: everything referenced outlives the
-// method table.
-struct ControlContext {
-  Supervisor& supervisor;
-  const Clock& clock;
-  LocationWaiters& waiters;
-  std::filesystem::path socket;
-  std::chrono::system_clock::time_point started_at;
-  std::vector<std::string> workspace_files;
-};
 
 // The connection a request came on, for what concerns it alone (event subscriptions).
 class EventSubscriber {

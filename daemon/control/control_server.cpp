@@ -129,18 +129,14 @@ class ControlServer::Connection : public std::enable_shared_from_this<Connection
 };
 
 ControlServer::ControlServer(boost::asio::io_context& io, const config::Settings& settings,
-                             Supervisor& supervisor, const Clock& clock,
-                             std::vector<std::string> workspace_files)
+                             Supervisor& supervisor, SupervisionApi& supervision,
+                             const Clock& clock)
     : io_(io),
       settings_(settings),
-      waiters_(io, supervisor),
-      context_{supervisor,       clock,
-               waiters_,         settings.socket,
-               clock.wall_now(), std::move(workspace_files)},
+      context_{supervision, clock, settings.socket, clock.wall_now()},
       accept_retry_(io) {
   register_control_methods(methods_);
   peers_.owner = ::getuid();
-  supervisor.add_listener(&waiters_);
   supervisor.add_listener(this);
 }
 

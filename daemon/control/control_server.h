@@ -22,6 +22,7 @@
 
 #include "config/settings.h"
 #include "daemon/control/control_methods.h"
+#include "daemon/supervision/supervisor.h"
 #include "ipc/method_table.h"
 #include "ipc/protocol.h"
 
@@ -43,11 +44,11 @@ class ControlServer final : private SupervisorListener {
   // Bound on each connection's queued output: a client that reads nothing is disconnected there.
   static constexpr std::size_t kMaxQueuedBytes = ipc::kDefaultMaxQueuedBytes;
 
-  // REQUIRES: io, settings, supervisor and clock outlive the server. Registers itself (and its
-  // waiters) as the supervisor's listeners.
+  // REQUIRES: io, settings, supervisor, supervision and clock outlive the server. The methods act
+  // on `supervision` (the daemon's: a LiveSupervision over `supervisor`); the server registers
+  // itself as the supervisor's listener for the events.
   ControlServer(boost::asio::io_context& io, const config::Settings& settings,
-                Supervisor& supervisor, const Clock& clock,
-                std::vector<std::string> workspace_files);
+                Supervisor& supervisor, SupervisionApi& supervision, const Clock& clock);
   ~ControlServer();
 
   // Creates the socket and starts accepting. False with *error set when it cannot.
@@ -72,7 +73,6 @@ class ControlServer final : private SupervisorListener {
 
   boost::asio::io_context& io_;
   const config::Settings& settings_;
-  LocationWaiters waiters_;
   ControlContext context_;
   ipc::MethodTable<ControlCall> methods_;
   PeerPolicy peers_;
