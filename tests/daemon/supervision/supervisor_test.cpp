@@ -1,8 +1,10 @@
 #include "daemon/supervision/supervisor.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "tests/daemon/fake_location_driver.h"
+#include "tests/daemon/fake_process_signals.h"
 
 namespace codeloc::daemon {
 namespace {
@@ -10,8 +12,8 @@ namespace {
 using workspace::LocationKind;
 using workspace::LocationSpec;
 
-// Hands out fake pids without starting anything; the pids are far above pid_max, so nothing the
-// supervisor sends them can reach a real process.
+// Hands out fake pids without starting anything; the signals the supervisor sends them go to a
+// FakeProcessSignals, which sends nothing.
 class FakeLauncher final : public ProcessLauncher {
  public:
   LaunchResult launch(const LaunchSpec& spec) override {
@@ -21,7 +23,7 @@ class FakeLauncher final : public ProcessLauncher {
     return result;
   }
   std::vector<LaunchSpec> launched;
-  pid_t next_pid = 90'000'000;
+  pid_t next_pid = 1000;
 };
 
 LocationSpec command(const std::string& name, std::vector<std::string> argv) {
@@ -45,8 +47,9 @@ class SupervisorTest : public ::testing::Test {
   boost::asio::io_context io_;
   testing::FakeClock clock_;
   FakeLauncher launcher_;
+  testing::FakeProcessSignals signals_;
   config::Settings settings_;
-  Supervisor supervisor_{io_, clock_, launcher_, settings_, LocationOptions{}};
+  Supervisor supervisor_{io_, clock_, launcher_, settings_, LocationOptions{}, signals_};
 };
 
 TEST_F(SupervisorTest, FirstWorkspaceStartsEveryLocationInOrder) {
@@ -77,6 +80,7 @@ TEST_F(SupervisorTest, ReloadStartsAddedStopsRemovedRestartsChangedAndLeavesTheR
   EXPECT_EQ(supervisor_.find("drop"), nullptr) << "removed locations leave the list at once";
   EXPECT_EQ(pid_of("keep"), keep_pid);
 
+  EXPECT_EQ(signals_.group_signals(change_pid), (std::vector<int>{SIGTERM, SIGCONT}));
   supervisor_.find("change")->on_reaped(change_pid, ExitStatus{true, 15});
   supervisor_.find("change")->check_processes_gone();
   ASSERT_EQ(launcher_.launched.size(), 2u);
