@@ -1,21 +1,14 @@
 #include "daemon/processes/fork_server_pool.h"
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 
 #include <boost/asio/post.hpp>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/inotify.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include "ipc/protocol.h"
 
 extern char** environ;
 
@@ -26,29 +19,9 @@ using json = nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-constexpr std::size_t kMaxReply = 64 * 1024;
-
 const char* state_text(int state) {
   static const char* const kNames[] = {"starting", "ready", "backoff", "disabled"};
   return kNames[state];
-}
-
-bool is_startup_variable(std::string_view name) {
-  if (name == "PYTHONPATH" || name == "PYTHONUNBUFFERED" || name == "PYTHONDONTWRITEBYTECODE") {
-    return false;
-  }
-  return name.rfind("PYTHON", 0) == 0 || name == "LD_PRELOAD" || name == "LD_LIBRARY_PATH";
-}
-
-std::map<std::string, std::string> startup_variables(const std::vector<std::string>& env) {
-  std::map<std::string, std::string> found;
-  for (const auto& entry : env) {
-    std::size_t eq = entry.find('=');
-    if (eq == std::string::npos) continue;
-    std::string name = entry.substr(0, eq);
-    if (is_startup_variable(name)) found[name] = entry.substr(eq + 1);
-  }
-  return found;
 }
 
 std::string join(const std::vector<std::string>& items, const char* separator) {
@@ -58,104 +31,35 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
   return out;
 }
 
-// The folder's modification time, or 0 when it cannot be read.
-std::int64_t modified_ns(const std::string& folder) {
-  struct stat st {};
-  if (::stat(folder.c_str(), &st) != 0) return 0;
-  return std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
-
-// sendmsg of one packet with three descriptors; false with errno on failure.
-bool send_with_fds(int socket, const std::string& data, const std::array<int, 3>& fds) {
-  iovec io{const_cast<char*>(data.data()), data.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 3)] = {};
-  msghdr message{};
-  message.msg_iov = &io;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int) * 3);
-  std::memcpy(CMSG_DATA(header), fds.data(), sizeof(int) * 3);
-  ssize_t sent;
-  do {
-    sent = ::sendmsg(socket, &message, MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
-  return sent == static_cast<ssize_t>(data.size());
-}
-
-// Waits for `events` on `fd` until `deadline`; false on timeout (errno ETIMEDOUT) or error.
-bool wait_for(int fd, short events, steady_clock::time_point deadline) {
-  while (true) {
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()).count();
-    if (left <= 0) {
-      errno = ETIMEDOUT;
-      return false;
-    }
-    pollfd entry{fd, events, 0};
-    int n = ::poll(&entry, 1, static_cast<int>(left));
-    if (n > 0) return true;
-    if (n < 0 && errno != EINTR) return false;
-  }
-}
-
 }  // namespace
-
-std::string startup_variable_difference(const std::vector<std::string>& location_env,
-                                        const std::vector<std::string>& server_env) {
-  auto mine = startup_variables(location_env);
-  auto theirs = startup_variables(server_env);
-  for (const auto& [name, value] : mine) {
-    auto it = theirs.find(name);
-    if (it == theirs.end() || it->second != value) return name;
-  }
-  for (const auto& [name, value] : theirs) {
-    if (!mine.count(name)) return name;
-  }
-  return {};
-}
 
 struct ForkServerPool::Server {
   explicit Server(boost::asio::io_context& io, std::string python_path)
-      : python(std::move(python_path)), timer(io), quiet_timer(io) {}
+      : python(std::move(python_path)), timer(io) {}
 
   std::string python;  // the interpreter's path: the key
   State state = State::kStarting;
   pid_t pid = -1;
-  std::unique_ptr<boost::asio::posix::stream_descriptor> socket;  // SOCK_SEQPACKET, non-blocking
+  std::unique_ptr<ForkClient> client;  // its socket, while it runs
   std::shared_ptr<OutputPump> out;
   std::shared_ptr<OutputPump> err;
   boost::asio::steady_timer timer;  // ready timeout, or the restart after a backoff
   steady_clock::time_point started_at;
-  json ready;  // the fork server's ready message
-  std::vector<std::string> site_packages;
-  std::vector<std::int64_t> fingerprint;  // site_packages' mtimes, when inotify is not watching
-  std::unique_ptr<boost::asio::posix::stream_descriptor> inotify;
-  boost::asio::steady_timer quiet_timer;  // recycle once site-packages stop changing
+  json ready;                                // the fork server's ready message
+  std::unique_ptr<SitePackagesWatch> watch;  // while ready
   std::uint64_t forks = 0;
-  std::uint64_t starts = 0;
-  int failures = 0;                            // in a row, for the backoff
-  std::string error;                           // why it is in backoff or disabled
+  std::uint64_t starts = 0;  // also the generation of client: answers of an older one are stale
+  int failures = 0;          // in a row, for the backoff
+  std::string error;         // why it is in backoff or disabled
   std::vector<std::function<void()>> waiters;  // launches waiting for this warm-up
 };
 
 ForkServerPool::ForkServerPool(boost::asio::io_context& io, ProcessLauncher& cold,
                                ForkServerOptions options)
-    : io_(io), cold_(cold), options_(std::move(options)) {
-  for (char** entry = environ; entry && *entry; ++entry) {
-    std::string_view text(*entry);
-    std::size_t eq = text.find('=');
-    if (eq == std::string_view::npos || is_service_manager_variable(text.substr(0, eq))) continue;
-    std::string_view name = text.substr(0, eq);
-    if (name == "PYTHONUNBUFFERED" || name == ipc::kEnvChannelFd) continue;
-    server_env_.emplace_back(text);
-  }
-  server_env_.push_back("PYTHONUNBUFFERED=1");
-  server_env_.push_back(std::string(ipc::kEnvChannelFd) + "=" +
-                        std::to_string(ipc::kChildChannelFd));
-}
+    : io_(io),
+      cold_(cold),
+      options_(std::move(options)),
+      server_env_(fork_server_environment(environ)) {}
 
 ForkServerPool::~ForkServerPool() {
   kill_all_now();
@@ -165,6 +69,21 @@ LaunchResult ForkServerPool::cold(const LaunchSpec& spec, std::string reason) {
   LaunchResult result = cold_.launch(spec);
   result.cold_reason = std::move(reason);
   return result;
+}
+
+LaunchResult ForkServerPool::launch_cold(const LaunchSpec& spec, const Route& route) {
+  return route.cold_reason.empty() ? cold_.launch(spec) : cold(spec, route.cold_reason);
+}
+
+FileWatcher& ForkServerPool::watcher() {
+  if (!watcher_) {
+    watcher_ =
+        std::make_unique<FileWatcher>(io_, options_.inotify ? *options_.inotify : system_inotify(),
+                                      [](const std::string& label, const std::string& message) {
+                                        spdlog::warn("{}: {}", label, message);
+                                      });
+  }
+  return *watcher_;
 }
 
 std::string ForkServerPool::warm_interpreter(const LaunchSpec& spec) const {
@@ -194,41 +113,90 @@ void ForkServerPool::release_waiters(Server& server) {
     boost::asio::post(io_, std::move(ready));
 }
 
-LaunchResult ForkServerPool::launch(const LaunchSpec& spec) {
+ForkServerPool::Route ForkServerPool::route(const LaunchSpec& spec) {
   std::string python = warm_interpreter(spec);
-  if (python.empty()) return cold_.launch(spec);
-  if (stopping_) return cold(spec, "the daemon is stopping");
+  if (python.empty()) return {};
+  if (stopping_) return {nullptr, "the daemon is stopping"};
   // Before server_for: a location that cannot be forked starts no fork server.
   if (std::string name = startup_variable_difference(spec.env, server_env_); !name.empty()) {
-    return cold(spec, "the location's " + name + " differs from the warm interpreter's");
+    return {nullptr, "the location's " + name + " differs from the warm interpreter's"};
   }
   Server& server = server_for(python);
   switch (server.state) {
     case State::kStarting:
-      return cold(spec, "the fork server is starting");
+      return {nullptr, "the fork server is starting"};
     case State::kBackoff:
-      return cold(spec, "the fork server is restarting after: " + server.error);
+      return {nullptr, "the fork server is restarting after: " + server.error};
     case State::kDisabled:
-      return cold(spec, "warm starts are off for this interpreter: " + server.error);
+      return {nullptr, "warm starts are off for this interpreter: " + server.error};
     case State::kReady:
       break;
   }
-  for (std::size_t i = 0; i < server.fingerprint.size(); ++i) {
-    if (modified_ns(server.site_packages[i]) != server.fingerprint[i]) {
-      recycle(server, server.site_packages[i] + " changed");
-      return cold(spec, "the fork server is being recycled: its environment changed");
+  if (server.watch) {
+    if (std::string folder = server.watch->changed_folder(); !folder.empty()) {
+      recycle(server, folder + " changed");
+      return {nullptr, "the fork server is being recycled: its environment changed"};
     }
   }
-  std::string error;
-  bool unsafe = false;
-  LaunchResult result = fork(server, spec, &error, &unsafe);
-  if (result.warm) return result;
-  if (unsafe) {
-    disable(server, error);
-  } else {
-    fail(server, error);
+  return {&server, {}};
+}
+
+ForkRequest ForkServerPool::fork_request(const LaunchSpec& spec) {
+  return {std::vector<std::string>(spec.argv.begin() + 1, spec.argv.end()), spec.env,
+          spec.working_directory.string(), spec.channel_fd};
+}
+
+LaunchResult ForkServerPool::launch(const LaunchSpec& spec) {
+  Route route = this->route(spec);
+  if (!route.server) return launch_cold(spec, route);
+  Server& server = *route.server;
+  if (!server.client->idle()) return cold(spec, "the fork server is busy with another launch");
+  return finish(server, server.starts, spec, server.client->fork_now(fork_request(spec)));
+}
+
+void ForkServerPool::launch_async(const LaunchSpec& spec, std::function<void(LaunchResult)> done) {
+  Route route = this->route(spec);
+  if (!route.server) {
+    done(launch_cold(spec, route));
+    return;
   }
-  return cold(spec, "the fork failed: " + error);
+  Server& server = *route.server;
+  server.client->fork(fork_request(spec),
+                      [this, alive = std::weak_ptr<int>(alive_), &server,
+                       generation = server.starts, spec, done](ForkAnswer answer) mutable {
+                        if (alive.expired()) return;
+                        if (answer.kind == ForkAnswer::Kind::kClosed) {
+                          // Its fork server went away before answering (it failed or was recycled,
+                          // or the daemon is stopping): the launch is decided again, cold or from
+                          // the new one.
+                          launch_async(spec, std::move(done));
+                          return;
+                        }
+                        done(finish(server, generation, spec, std::move(answer)));
+                      });
+}
+
+LaunchResult ForkServerPool::finish(Server& server, std::uint64_t generation,
+                                    const LaunchSpec& spec, ForkAnswer answer) {
+  bool current = server.client && server.starts == generation;
+  if (answer.kind == ForkAnswer::Kind::kForked) {
+    LaunchResult result;
+    result.child.pid = answer.pid;
+    result.child.stdout_fd = std::move(answer.stdout_fd);
+    result.child.stderr_fd = std::move(answer.stderr_fd);
+    result.warm = true;
+    ++server.forks;
+    if (current) server.failures = 0;
+    return result;
+  }
+  if (current) {
+    if (answer.unsafe) {
+      disable(server, answer.error);
+    } else {
+      fail(server, answer.error);
+    }
+  }
+  return cold(spec, "the fork failed: " + answer.error);
 }
 
 ForkServerPool::Server& ForkServerPool::server_for(const std::string& python) {
@@ -270,41 +238,27 @@ void ForkServerPool::start(Server& server) {
   };
   server.out = pump(std::move(result.child.stdout_fd));
   server.err = pump(std::move(result.child.stderr_fd));
-  ::fcntl(ours.get(), F_SETFL, O_NONBLOCK);
-  server.socket = std::make_unique<boost::asio::posix::stream_descriptor>(io_, ours.release());
+  server.client = std::make_unique<ForkClient>(io_, std::move(ours), options_.request_timeout);
   spdlog::info("fork server for {} starting (pid {}), preloading {}", server.python, server.pid,
                options_.preload.empty() ? "nothing" : join(options_.preload, ", "));
   server.timer.expires_after(options_.ready_timeout);
-  server.timer.async_wait([this, &server, pid = server.pid](const boost::system::error_code& ec) {
-    if (ec || server.pid != pid || server.state != State::kStarting) return;
+  server.timer.async_wait([this, alive = std::weak_ptr<int>(alive_), &server,
+                           pid = server.pid](const boost::system::error_code& ec) {
+    if (ec || alive.expired() || server.pid != pid || server.state != State::kStarting) return;
     fail(server, "not ready after " + std::to_string(options_.ready_timeout.count() / 1000) + " s");
   });
-  wait_ready(server);
-}
-
-void ForkServerPool::wait_ready(Server& server) {
-  server.socket->async_wait(
-      boost::asio::posix::stream_descriptor::wait_read,
-      [this, &server, pid = server.pid](const boost::system::error_code& ec) {
-        if (ec || server.pid != pid || server.state != State::kStarting || !server.socket) return;
-        std::string buffer(kMaxReply, '\0');
-        ssize_t n = ::recv(server.socket->native_handle(), buffer.data(), buffer.size(), 0);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-          wait_ready(server);
-          return;
-        }
-        if (n <= 0) {
-          fail(server, "it closed its socket before it was ready");
-          return;
-        }
-        buffer.resize(static_cast<std::size_t>(n));
-        json message = json::parse(buffer, nullptr, /*allow_exceptions=*/false);
-        if (!message.is_object() || !message.value("ready", false)) {
-          fail(server, "it sent something other than its ready message: " + buffer.substr(0, 200));
-          return;
-        }
-        on_ready(server, message);
-      });
+  server.client->wait_ready([this, alive = std::weak_ptr<int>(alive_), &server,
+                             generation = server.starts](const ForkReady& ready) {
+    if (alive.expired() || server.starts != generation || !server.client ||
+        server.state != State::kStarting) {
+      return;
+    }
+    if (!ready.error.empty()) {
+      fail(server, ready.error);
+    } else {
+      on_ready(server, ready.message);
+    }
+  });
 }
 
 void ForkServerPool::on_ready(Server& server, const json& message) {
@@ -338,66 +292,31 @@ void ForkServerPool::on_ready(Server& server, const json& message) {
 }
 
 void ForkServerPool::watch_site_packages(Server& server) {
-  server.quiet_timer.cancel();
-  server.inotify.reset();
-  server.site_packages.clear();
-  server.fingerprint.clear();
+  server.watch.reset();
+  std::vector<std::filesystem::path> folders;
   if (server.ready.contains("site_packages") && server.ready["site_packages"].is_array()) {
     for (const auto& folder : server.ready["site_packages"])
-      if (folder.is_string()) server.site_packages.push_back(folder.get<std::string>());
+      if (folder.is_string()) folders.emplace_back(folder.get<std::string>());
   }
-  if (server.site_packages.empty()) return;
-  UniqueFd inotify(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
-  bool watching = static_cast<bool>(inotify);
-  for (const auto& folder : server.site_packages) {
-    if (!watching) break;
-    watching = ::inotify_add_watch(inotify.get(), folder.c_str(),
-                                   IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
-                                       IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF) >= 0;
-  }
-  if (!watching) {
-    // No watch (inotify limits): a launch compares the folders' modification times instead.
-    for (const auto& folder : server.site_packages)
-      server.fingerprint.push_back(modified_ns(folder));
-    return;
-  }
-  server.inotify = std::make_unique<boost::asio::posix::stream_descriptor>(io_, inotify.release());
-  read_site_packages_events(server);
-}
-
-void ForkServerPool::read_site_packages_events(Server& server) {
-  server.inotify->async_wait(
-      boost::asio::posix::stream_descriptor::wait_read,
-      [this, &server, watch = server.inotify.get()](const boost::system::error_code& ec) {
-        if (ec || server.inotify.get() != watch) return;
-        alignas(inotify_event) char buffer[16 * 1024];
-        bool relevant = false;
-        ssize_t n;
-        while ((n = ::read(watch->native_handle(), buffer, sizeof buffer)) > 0) {
-          for (char* at = buffer; at < buffer + n;) {
-            auto* event = reinterpret_cast<inotify_event*>(at);
-            std::string_view name = event->len ? std::string_view(event->name) : "";
-            // Bytecode caches are written by imports, not by installers.
-            if (name != "__pycache__") relevant = true;
-            at += sizeof(inotify_event) + event->len;
-          }
-        }
-        if (relevant) {
-          server.quiet_timer.expires_after(options_.recycle_quiet);
-          server.quiet_timer.async_wait([this, &server](const boost::system::error_code& e) {
-            if (e || stopping_) return;
-            recycle(server, "its environment changed (" + join(server.site_packages, ", ") + ")");
-          });
-        }
-        read_site_packages_events(server);
+  if (folders.empty()) return;
+  std::vector<std::string> names;
+  for (const auto& folder : folders)
+    names.push_back(folder.string());
+  server.watch = std::make_unique<SitePackagesWatch>(
+      watcher(), "fork server " + server.python, std::move(folders), options_.recycle_quiet,
+      [this, &server, names = join(names, ", ")] {
+        if (stopping_) return;
+        recycle(server, "its environment changed (" + names + ")");
       });
 }
 
 void ForkServerPool::retire(Server& server) {
   server.timer.cancel();
-  if (server.socket) {
-    server.socket->cancel();
-    server.socket.reset();  // end of file: the fork server exits by itself
+  server.watch.reset();
+  if (server.client) {
+    // Its pending launches are decided again (posted); end of file: the fork server exits.
+    server.client->close("the fork server was stopped");
+    server.client.reset();
   }
   if (server.pid <= 0) return;
   pid_t pid = server.pid;
@@ -427,10 +346,11 @@ void ForkServerPool::fail(Server& server, const std::string& why) {
       "fork server for {}: {}; restarting it in {:.1f} s, its locations start cold meanwhile",
       server.python, why, static_cast<double>(delay.count()) / 1000.0);
   server.timer.expires_after(delay);
-  server.timer.async_wait([this, &server](const boost::system::error_code& ec) {
-    if (ec || stopping_ || server.state != State::kBackoff) return;
-    start(server);
-  });
+  server.timer.async_wait(
+      [this, alive = std::weak_ptr<int>(alive_), &server](const boost::system::error_code& ec) {
+        if (ec || alive.expired() || stopping_ || server.state != State::kBackoff) return;
+        start(server);
+      });
 }
 
 void ForkServerPool::disable(Server& server, const std::string& why) {
@@ -447,72 +367,6 @@ void ForkServerPool::recycle(Server& server, const std::string& why) {
   retire(server);
   server.failures = 0;
   start(server);
-}
-
-LaunchResult ForkServerPool::fork(Server& server, const LaunchSpec& spec, std::string* error,
-                                  bool* unsafe) {
-  LaunchResult result;
-  auto failed = [&](std::string why) {
-    *error = std::move(why);
-    result.kind = LaunchOutcome::Kind::kTransientFail;
-    return std::move(result);
-  };
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return failed(std::string("pipe: ") + std::strerror(errno));
-  UniqueFd out_read(out[0]), out_write(out[1]);
-  if (::pipe2(err, O_CLOEXEC) != 0) return failed(std::string("pipe: ") + std::strerror(errno));
-  UniqueFd err_read(err[0]), err_write(err[1]);
-
-  std::uint64_t id = next_request_++;
-  json request = {{"id", id},
-                  {"argv", std::vector<std::string>(spec.argv.begin() + 1, spec.argv.end())},
-                  {"env", spec.env},
-                  {"cwd", spec.working_directory.string()},
-                  {"daemon", ::getpid()}};
-  std::string data = request.dump(-1, ' ', false, json::error_handler_t::replace);
-  int socket = server.socket->native_handle();
-  auto deadline = steady_clock::now() + options_.request_timeout;
-  if (!wait_for(socket, POLLOUT, deadline) ||
-      !send_with_fds(socket, data, {spec.channel_fd, out_write.get(), err_write.get()})) {
-    return failed(errno == ETIMEDOUT ? "it did not take the request within the timeout"
-                                     : std::string("sending the request: ") + std::strerror(errno));
-  }
-  out_write.reset();
-  err_write.reset();
-  std::string buffer(kMaxReply, '\0');
-  while (true) {
-    if (!wait_for(socket, POLLIN, deadline)) {
-      return failed(errno == ETIMEDOUT
-                        ? "no answer within " + std::to_string(options_.request_timeout.count()) +
-                              " ms"
-                        : std::string("waiting for the answer: ") + std::strerror(errno));
-    }
-    ssize_t n = ::recv(socket, buffer.data(), buffer.size(), 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (n < 0) return failed(std::string("reading the answer: ") + std::strerror(errno));
-    if (n == 0) return failed("it closed its socket");
-    json reply = json::parse(buffer.begin(), buffer.begin() + n, nullptr, false);
-    if (!reply.is_object()) return failed("a malformed answer");
-    if (reply.value("id", std::uint64_t{0}) != id) continue;  // not this request's
-    if (reply.contains("error")) {
-      *unsafe = reply.value("unsafe", false);
-      return failed(reply["error"].is_string() ? reply["error"].get<std::string>()
-                                               : reply["error"].dump());
-    }
-    if (!reply.contains("pid") || !reply["pid"].is_number_integer() || reply["pid"] <= 0) {
-      return failed("an answer without a pid");
-    }
-    result.child.pid = reply["pid"].get<pid_t>();
-    break;
-  }
-  ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
-  ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
-  result.child.stdout_fd = std::move(out_read);
-  result.child.stderr_fd = std::move(err_read);
-  result.warm = true;
-  ++server.forks;
-  server.failures = 0;
-  return result;
 }
 
 bool ForkServerPool::on_reaped(pid_t pid, ExitStatus status) {
@@ -537,8 +391,6 @@ void ForkServerPool::stop_all(std::function<void()> done) {
   stopping_ = true;
   on_stopped_ = std::move(done);
   for (auto& [python, server] : servers_) {
-    server->quiet_timer.cancel();
-    server->inotify.reset();
     retire(*server);
     release_waiters(*server);
   }

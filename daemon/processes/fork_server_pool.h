@@ -6,7 +6,9 @@
 // disabled, or fails the request) the launch is cold and says why.
 //
 // The pool is the daemon's ProcessLauncher (it wraps the cold one) and one of the Supervisor's
-// helper processes (reaped, stopped and killed with the locations).
+// helper processes (reaped, stopped and killed with the locations). Its parts: ForkClient (the
+// socket protocol, fork_client.h), the start-up variable rules (startup_variables.h) and the
+// site-packages watch (fork_site_packages.h, on a FileWatcher of the pool's own).
 #pragma once
 
 #include <chrono>
@@ -24,18 +26,23 @@
 #include <nlohmann/json.hpp>
 
 #include "config/defaults.h"
-#include "daemon/common/unique_fd.h"
 #include "daemon/logs/output_pump.h"
+#include "daemon/processes/fork_client.h"
+#include "daemon/processes/fork_site_packages.h"
 #include "daemon/processes/helper_processes.h"
 #include "daemon/processes/process_launcher.h"
+#include "daemon/processes/startup_variables.h"
+#include "daemon/watching/file_watcher.h"
+#include "daemon/watching/inotify_api.h"
 
 namespace codeloc::daemon {
 
 struct ForkServerOptions {
   std::filesystem::path code_server;  // the codeloc_server directory
   std::vector<std::string> preload{defaults::kWarmPreload};
-  // A fork is answered in milliseconds; the event loop waits this long at most (once: a fork
-  // server that misses it is stopped and restarted) before the launch goes cold.
+  // A fork is answered in milliseconds; a request waits this long at most for its answer (on
+  // the event loop, which goes on meanwhile), then the fork server is stopped and restarted and
+  // the launch goes cold. launch() (not launch_async) blocks that long at most.
   std::chrono::milliseconds request_timeout = defaults::fork_server::kRequestTimeout;
   std::chrono::milliseconds ready_timeout = defaults::fork_server::kReadyTimeout;  // the preloads
   std::chrono::milliseconds backoff_initial = defaults::fork_server::kBackoffInitial;
@@ -43,13 +50,9 @@ struct ForkServerOptions {
   std::chrono::milliseconds recycle_quiet = defaults::fork_server::kRecycleQuiet;
   std::chrono::milliseconds stop_timeout = defaults::fork_server::kStopTimeout;  // then SIGKILL
   std::size_t log_line_max_bytes = defaults::kLogLineMaxBytes;
+  // The site-packages watch's inotify; null: the system's. Tests make it refuse watches.
+  InotifyApi* inotify = nullptr;
 };
-
-// The variables an interpreter reads when it starts (PYTHON* except PYTHONPATH and
-// PYTHONUNBUFFERED, LD_PRELOAD, LD_LIBRARY_PATH): a fork inherits the fork server's, so a
-// location whose value differs starts cold. Returns the first that differs, or empty.
-std::string startup_variable_difference(const std::vector<std::string>& location_env,
-                                        const std::vector<std::string>& server_env);
 
 // REQUIRES: io and cold outlive the pool.
 class ForkServerPool final : public ProcessLauncher, public HelperProcesses {
@@ -60,7 +63,14 @@ class ForkServerPool final : public ProcessLauncher, public HelperProcesses {
   ForkServerPool(const ForkServerPool&) = delete;
   ForkServerPool& operator=(const ForkServerPool&) = delete;
 
+  // Blocks the event loop while a fork server answers (request_timeout at most); cold, "the
+  // fork server is busy", when launch_async requests are pending on it.
   LaunchResult launch(const LaunchSpec& spec) override;
+  // The fork request is answered on the event loop: `done` runs from it with the warm child, or
+  // with a cold launch when the fork fails (as launch() does). A launch that goes cold without
+  // asking a fork server runs `done` inside this call. `done` never runs once the pool is
+  // destroyed; the launches pending when stop_all() is called go cold (the daemon is stopping).
+  void launch_async(const LaunchSpec& spec, std::function<void(LaunchResult)> done) override;
   // Waits for a fork server's first warm-up (not for its restart after a failure: that may fail
   // again, and its locations start cold meanwhile).
   bool wait_until_warm(const LaunchSpec& spec, std::function<void()> ready) override;
@@ -83,10 +93,8 @@ class ForkServerPool final : public ProcessLauncher, public HelperProcesses {
 
   Server& server_for(const std::string& python);
   void start(Server& server);
-  void wait_ready(Server& server);
   void on_ready(Server& server, const nlohmann::json& message);
   void watch_site_packages(Server& server);
-  void read_site_packages_events(Server& server);
   // Stops the running process (if any) and restarts after the backoff delay.
   void fail(Server& server, const std::string& why);
   // Stops the running process; no restart until its environment changes.
@@ -94,8 +102,21 @@ class ForkServerPool final : public ProcessLauncher, public HelperProcesses {
   // Stops the running process and starts a new one now.
   void recycle(Server& server, const std::string& why);
   void retire(Server& server);
-  LaunchResult fork(Server& server, const LaunchSpec& spec, std::string* error, bool* unsafe);
+  // Where a launch goes: to a fork server, or cold (server null), with a reason when it wanted
+  // to be warm. May start or recycle a fork server.
+  struct Route {
+    Server* server = nullptr;
+    std::string cold_reason;
+  };
+  Route route(const LaunchSpec& spec);
+  LaunchResult launch_cold(const LaunchSpec& spec, const Route& route);
+  static ForkRequest fork_request(const LaunchSpec& spec);
+  // The launch a fork server's answer makes (kForked: warm; kFailed: cold, and the fork server
+  // fails, if it is still the one that was asked: generation is its starts then).
+  LaunchResult finish(Server& server, std::uint64_t generation, const LaunchSpec& spec,
+                      ForkAnswer answer);
   LaunchResult cold(const LaunchSpec& spec, std::string reason);
+  FileWatcher& watcher();
   // The interpreter a warm-eligible spec would be forked from; empty when it must start cold
   // without asking a fork server (the cold launcher reports what is wrong, if anything).
   std::string warm_interpreter(const LaunchSpec& spec) const;
@@ -106,11 +127,13 @@ class ForkServerPool final : public ProcessLauncher, public HelperProcesses {
   ProcessLauncher& cold_;
   ForkServerOptions options_;
   std::vector<std::string> server_env_;
-  std::map<std::string, std::unique_ptr<Server>> servers_;  // by interpreter path
+  std::unique_ptr<FileWatcher> watcher_;  // the site-packages watches'; made when first needed
+  std::map<std::string, std::unique_ptr<Server>> servers_;  // by interpreter path; never erased
   std::vector<Retired> retired_;
-  std::uint64_t next_request_ = 1;
   bool stopping_ = false;
   std::function<void()> on_stopped_;
+  // Handlers hold a weak_ptr to this: one that runs after the pool went away does nothing.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace codeloc::daemon

@@ -1,13 +1,20 @@
 // The fork server pool's decisions, with a cold launcher that records what it is asked to start.
-// The fork server itself is stood in for by `sleep` (these tests never get it ready); the real
-// thing is exercised by tests/integration/test_warm.py.
+// The fork server's process is stood in for by `sleep`; its socket, when a test gets it ready, by
+// a FakeForkServer the test scripts. The real thing is exercised by
+// tests/integration/test_warm.py.
 #include "daemon/processes/fork_server_pool.h"
 
+#include <boost/asio/steady_timer.hpp>
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "tests/daemon/processes/fake_fork_server.h"
+#include "tests/daemon/temp_folder.h"
+#include "tests/ipc/test_loop.h"
 
 namespace codeloc::daemon {
 namespace {
@@ -26,10 +33,12 @@ class RecordingLauncher final : public ProcessLauncher {
     sleeper.argv = {"/bin/sleep", "60"};
     LaunchResult result = real.launch(sleeper);
     servers.push_back(result.child.pid);
+    channels.emplace_back(::fcntl(spec.channel_fd, F_DUPFD_CLOEXEC, 0));
     return result;
   }
   std::vector<LaunchSpec> launched;
   std::vector<pid_t> servers;
+  std::vector<UniqueFd> channels;  // each fork server's end of its socket, for a FakeForkServer
   ForkExecLauncher real;
 };
 
@@ -60,19 +69,6 @@ struct PoolTest : ::testing::Test {
   RecordingLauncher cold;
   ForkServerOptions options;
 };
-
-TEST(StartupVariables, OnlyThoseTheInterpreterReadsAtStartCount) {
-  std::vector<std::string> server{"PATH=/bin", "PYTHONUNBUFFERED=1", "LD_LIBRARY_PATH=/x"};
-  EXPECT_EQ(startup_variable_difference({"PATH=/usr/bin", "LD_LIBRARY_PATH=/x", "HOME=/h",
-                                         "PYTHONPATH=/lib", "PYTHONUNBUFFERED=1"},
-                                        server),
-            "");
-  EXPECT_EQ(startup_variable_difference({"LD_LIBRARY_PATH=/x", "PYTHONHASHSEED=0"}, server),
-            "PYTHONHASHSEED");
-  EXPECT_EQ(startup_variable_difference({"LD_LIBRARY_PATH=/y"}, server), "LD_LIBRARY_PATH");
-  EXPECT_EQ(startup_variable_difference({}, server), "LD_LIBRARY_PATH")
-      << "a variable the server has and the location lacks differs too";
-}
 
 TEST_F(PoolTest, ALocationWhoseStartupVariablesDifferStartsColdWithoutAForkServer) {
   ForkServerPool pool(io, cold, options);
@@ -185,6 +181,195 @@ TEST_F(PoolTest, AForkServerThatDiesIsRestartedLaterAndLaunchesAreColdMeanwhile)
   while (!stopped && std::chrono::steady_clock::now() < deadline)
     io.run_one_for(std::chrono::milliseconds(100));
   EXPECT_TRUE(stopped);
+}
+
+// A pool whose fork server answers through the test: make_ready() starts it and sends its ready
+// packet; the launches carry a real channel descriptor.
+struct WarmPoolTest : PoolTest {
+  WarmPoolTest() {
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    channel_read = UniqueFd(fds[0]);
+    channel = UniqueFd(fds[1]);
+  }
+  ~WarmPoolTest() override {
+    for (pid_t pid : cold.servers) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+  LaunchSpec location() {
+    LaunchSpec spec = python_location(true);
+    spec.channel_fd = channel.get();
+    return spec;
+  }
+  // Starts the pool's fork server for location() and says it is ready, with these site-packages.
+  void make_ready(ForkServerPool& pool,
+                  const nlohmann::json& site_packages = nlohmann::json::array()) {
+    std::size_t started = cold.servers.size();
+    pool.launch(location());
+    ASSERT_EQ(cold.servers.size(), started + 1);
+    fake.emplace(std::move(cold.channels.back()));
+    ASSERT_TRUE(fake->send(nlohmann::json{{"ready", true},
+                                          {"pid", cold.servers.back()},
+                                          {"preloaded", {"dagster"}},
+                                          {"threads", 1},
+                                          {"site_packages", site_packages}}));
+    ASSERT_TRUE(ipc::testing::run_until(io, [&] { return pool.info()[0]["state"] == "ready"; }));
+  }
+  // Runs the loop until the launch is done.
+  bool wait(const std::optional<LaunchResult>& result) {
+    return ipc::testing::run_until(io, [&] { return result.has_value(); });
+  }
+  std::function<void(LaunchResult)> into(std::optional<LaunchResult>& result) {
+    return [&result](LaunchResult r) { result = std::move(r); };
+  }
+  std::optional<testing::FakeForkServer> fake;
+  UniqueFd channel_read, channel;
+};
+
+TEST_F(WarmPoolTest, AnAsyncLaunchIsAnsweredFromTheLoopWhichRunsOnMeanwhile) {
+  ForkServerPool pool(io, cold, options);
+  make_ready(pool);
+  std::size_t cold_launches = cold.launched.size();
+  std::optional<LaunchResult> result;
+  pool.launch_async(location(), into(result));
+  EXPECT_FALSE(result) << "the fork server has not answered";
+
+  bool ticked = false;
+  boost::asio::steady_timer tick(io, std::chrono::milliseconds(1));
+  tick.async_wait([&](const boost::system::error_code&) { ticked = true; });
+  ASSERT_TRUE(ipc::testing::run_until(io, [&] { return ticked; }));
+  EXPECT_FALSE(result) << "another handler ran while the fork answer is pending";
+
+  std::optional<testing::ReceivedRequest> request = fake->receive();
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->packet["argv"][0], "/opt/codeloc_server");
+  ASSERT_TRUE(fake->answer(*request, 4242));
+  ASSERT_TRUE(wait(result));
+  EXPECT_TRUE(result->warm);
+  EXPECT_EQ(result->child.pid, 4242);
+  EXPECT_EQ(result->cold_reason, "");
+  EXPECT_TRUE(result->child.stdout_fd);
+  EXPECT_EQ(cold.launched.size(), cold_launches) << "nothing cold";
+  EXPECT_EQ(pool.info()[0]["forks"], 1);
+}
+
+TEST_F(WarmPoolTest, TheSynchronousLaunchStillForks) {
+  ForkServerPool pool(io, cold, options);
+  make_ready(pool);
+  ASSERT_TRUE(fake->send(nlohmann::json{{"id", 1}, {"pid", 77}})) << "read after the request";
+  LaunchResult result = pool.launch(location());
+  EXPECT_TRUE(result.warm);
+  EXPECT_EQ(result.child.pid, 77);
+}
+
+TEST_F(WarmPoolTest, NoAnswerInTimeRestartsTheForkServerAndTheLaunchGoesCold) {
+  options.request_timeout = std::chrono::milliseconds(50);
+  options.backoff_initial = std::chrono::seconds(30);
+  ForkServerPool pool(io, cold, options);
+  make_ready(pool);
+  std::optional<LaunchResult> result;
+  pool.launch_async(location(), into(result));
+  ASSERT_TRUE(fake->receive());
+  ASSERT_TRUE(wait(result));
+  EXPECT_FALSE(result->warm);
+  EXPECT_EQ(result->cold_reason, "the fork failed: no answer within 50 ms");
+  EXPECT_EQ(cold.launched.back().argv, location().argv) << "launched cold";
+  nlohmann::json info = pool.info()[0];
+  EXPECT_EQ(info["state"], "backoff");
+  EXPECT_EQ(info["error"], "no answer within 50 ms");
+  EXPECT_EQ(reap(cold.servers[0]), (ExitStatus{true, SIGTERM})) << "the hung one is stopped";
+}
+
+TEST_F(WarmPoolTest, OverlappingLaunchesAreQueuedAndEachIsAnswered) {
+  ForkServerPool pool(io, cold, options);
+  make_ready(pool);
+  std::optional<LaunchResult> first, second;
+  pool.launch_async(location(), into(first));
+  pool.launch_async(location(), into(second));
+  std::optional<testing::ReceivedRequest> request = fake->receive();
+  ASSERT_TRUE(request);
+  EXPECT_FALSE(fake->readable()) << "one request in flight at a time";
+  ASSERT_TRUE(fake->answer(*request, 501));
+  ASSERT_TRUE(wait(first));
+  request = fake->receive();
+  ASSERT_TRUE(request);
+  ASSERT_TRUE(fake->answer(*request, 502));
+  ASSERT_TRUE(wait(second));
+  EXPECT_EQ(first->child.pid, 501);
+  EXPECT_EQ(second->child.pid, 502);
+  EXPECT_TRUE(second->warm);
+}
+
+TEST_F(WarmPoolTest, AnErrorAnswerGoesColdAndTheLaunchQueuedBehindIsDecidedAgain) {
+  options.backoff_initial = std::chrono::seconds(30);
+  ForkServerPool pool(io, cold, options);
+  make_ready(pool);
+  std::optional<LaunchResult> first, second;
+  pool.launch_async(location(), into(first));
+  pool.launch_async(location(), into(second));
+  std::optional<testing::ReceivedRequest> request = fake->receive();
+  ASSERT_TRUE(request);
+  ASSERT_TRUE(fake->send(nlohmann::json{{"id", request->packet["id"]}, {"error", "boom"}}));
+  ASSERT_TRUE(wait(first));
+  ASSERT_TRUE(wait(second));
+  EXPECT_EQ(first->cold_reason, "the fork failed: boom");
+  EXPECT_EQ(second->cold_reason, "the fork server is restarting after: boom");
+  EXPECT_EQ(pool.info()[0]["state"], "backoff");
+}
+
+TEST_F(WarmPoolTest, AnUnsafeAnswerTurnsWarmStartsOff) {
+  ForkServerPool pool(io, cold, options);
+  make_ready(pool);
+  std::optional<LaunchResult> result;
+  pool.launch_async(location(), into(result));
+  std::optional<testing::ReceivedRequest> request = fake->receive();
+  ASSERT_TRUE(request);
+  ASSERT_TRUE(fake->send(nlohmann::json{
+      {"id", request->packet["id"]}, {"error", "it has 2 threads"}, {"unsafe", true}}));
+  ASSERT_TRUE(wait(result));
+  EXPECT_EQ(result->cold_reason, "the fork failed: it has 2 threads");
+  EXPECT_EQ(pool.info()[0]["state"], "disabled");
+}
+
+TEST_F(WarmPoolTest, StopAllSettlesAPendingLaunchCold) {
+  ForkServerPool pool(io, cold, options);
+  make_ready(pool);
+  std::optional<LaunchResult> result;
+  pool.launch_async(location(), into(result));
+  ASSERT_TRUE(fake->receive());
+  pool.stop_all([] {});
+  ASSERT_TRUE(wait(result));
+  EXPECT_FALSE(result->warm);
+  EXPECT_EQ(result->cold_reason, "the daemon is stopping");
+}
+
+TEST_F(WarmPoolTest, ADestroyedPoolRunsNoPendingCompletion) {
+  std::optional<LaunchResult> result;
+  {
+    ForkServerPool pool(io, cold, options);
+    make_ready(pool);
+    pool.launch_async(location(), into(result));
+    std::optional<testing::ReceivedRequest> request = fake->receive();
+    ASSERT_TRUE(request);
+    ASSERT_TRUE(fake->answer(*request, 9));
+  }
+  io.poll();
+  EXPECT_FALSE(result);
+}
+
+TEST_F(WarmPoolTest, AnInstallInSitePackagesRecyclesTheForkServer) {
+  testing::TempFolder folder;
+  std::filesystem::create_directories(folder / "site-packages");
+  options.recycle_quiet = std::chrono::milliseconds(50);
+  ForkServerPool pool(io, cold, options);
+  make_ready(pool, {(folder / "site-packages").string()});
+  testing::write_file(folder / "site-packages" / "__pycache__" / "x.pyc");
+  testing::write_file(folder / "site-packages" / "probe.py");
+  ASSERT_TRUE(ipc::testing::run_until(io, [&] { return cold.servers.size() == 2; }));
+  EXPECT_EQ(pool.info()[0]["state"], "starting");
+  EXPECT_EQ(pool.info()[0]["restarts"], 1);
 }
 
 }  // namespace
