@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Creates (once) and caches the Python virtual environments the tests use, under the build tree:
-#   build/venvs/test   pytest, the interpreter of the integration tests
+#   build/venvs/test             pytest, the interpreter of the integration tests
+#   build/venvs/dagster          the newest supported dagster (tests/requirements-dagster.txt)
+#   build/venvs/dagster-oldest   the oldest supported one (tests/requirements-dagster-oldest.txt)
+#   build/venvs/example-*        the example workspace's locations
 # Re-running is cheap: an environment whose requirements file has not changed is left as it is.
 # Usage: scripts/python-envs.sh           every environment
 #        scripts/python-envs.sh example   only the example workspace's (scripts/run-example.sh)
@@ -37,6 +40,9 @@ fi
 make_venv test "$root/tests/requirements.txt"
 # The code server's tests (tests/python): a pinned dagster, pytest and dagster-dg-cli (the oracle).
 make_venv dagster "$root/tests/requirements-dagster.txt"
+# The oldest supported dagster (docs/dagster.md, "Supported Dagster versions"), for the tests that
+# run against it (CODELOC_DAGSTER_PYTHON=build/venvs/dagster-oldest/bin/python).
+make_venv dagster-oldest "$root/tests/requirements-dagster-oldest.txt"
 # The example workspace's locations (examples/), each in its own environment with a package the
 # other lacks; examples/workspace.yaml names their interpreters by paths relative to itself.
 make_venv example-analytics "$root/examples/analytics/requirements.txt"

@@ -184,7 +184,7 @@ def fetch(
 ) -> Dict[str, Any]:
     """The snapshot of the server's one repository; fills ``into`` as it learns. Raises
     DagsterMissing, GrpcServerUnreachable or GrpcServerError."""
-    loader.import_dagster()
+    loader.import_dagster(warn=log)
     from dagster._core.errors import DagsterUserCodeProcessError, DagsterUserCodeUnreachableError
     from dagster._core.remote_origin import GrpcServerCodeLocationOrigin, RemoteRepositoryOrigin
     from dagster._core.remote_representation.external import RemoteRepository
@@ -224,12 +224,33 @@ def fetch(
         raise _unreachable(address, error) from None
     if isinstance(snap, RepositoryErrorSnap):
         raise _server_error(address, snap.error)
-    handle = RepositoryHandle(
-        repository_name=names[0], code_location_origin=origin, repository_python_origin=None, display_metadata={}
-    )
+    try:
+        handle = RepositoryHandle(
+            repository_name=names[0], code_location_origin=origin, repository_python_origin=None, display_metadata={}
+        )
+    except Exception:  # dagster 1.11 requires the origin: built as its GrpcServerCodeLocation does
+        handle = RepositoryHandle(
+            repository_name=names[0],
+            code_location_origin=origin,
+            repository_python_origin=_python_origin(listed, names[0]),
+            display_metadata={},
+        )
     repository = RemoteRepository(snap, handle, auto_materialize_use_sensors=True)
     versions = dict(listed.dagster_library_versions or {})
     return remote_snapshot.build(repository, location, versions.get("dagster"), listed.executable_path)
+
+
+def _python_origin(listed: Any, name: str) -> Any:
+    """The repository's RepositoryPythonOrigin from the server's list_repositories answer."""
+    from dagster._core.origin import RepositoryPythonOrigin
+
+    return RepositoryPythonOrigin(
+        executable_path=listed.executable_path or sys.executable,
+        code_pointer=(listed.repository_code_pointer_dict or {})[name],
+        container_image=listed.container_image,
+        entry_point=listed.entry_point,
+        container_context=listed.container_context,
+    )
 
 
 # ---- watching ----

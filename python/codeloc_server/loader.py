@@ -24,9 +24,9 @@ import inspect
 import os
 import sys
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable, Optional
 
-from . import cli, scan
+from . import cli, dagster_versions, scan
 
 
 class DagsterMissing(ImportError):
@@ -39,8 +39,22 @@ def prepare_sys_path(working_directory: str) -> None:
         sys.path.insert(0, working_directory)
 
 
-def import_dagster() -> ModuleType:
-    """Imports ``dagster``; raises DagsterMissing (caused by the ImportError) when it cannot."""
+_version_checked = False
+
+
+def _stderr_warning(message: str) -> None:
+    try:
+        sys.stderr.write(f"codeloc-python: {message}\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
+def import_dagster(warn: Optional[Callable[[str], None]] = None) -> ModuleType:
+    """Imports ``dagster``; raises DagsterMissing (caused by the ImportError) when it cannot. The
+    first time, a dagster outside the supported versions (dagster_versions.py) is logged through
+    ``warn`` (default: a ``codeloc-python:`` line on stderr) and used anyway."""
+    global _version_checked
     try:
         import dagster
     except ImportError as error:
@@ -48,6 +62,11 @@ def import_dagster() -> ModuleType:
             f"dagster cannot be imported by {sys.executable}: {error}. Install dagster in the"
             " location's environment, or point executable_path at an interpreter that has it."
         ) from error
+    if not _version_checked:
+        _version_checked = True
+        warning = dagster_versions.unsupported_warning(str(getattr(dagster, "__version__", "")))
+        if warning:
+            (warn or _stderr_warning)(warning)
     return dagster
 
 

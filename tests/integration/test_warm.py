@@ -1,5 +1,5 @@
 """Warm interpreters (docs/warm.md): Python locations forked from a fork server that has imported
-dagster, with the real dagster of build/venvs/dagster."""
+dagster, with the real dagster of build/venvs/dagster (or of $CODELOC_DAGSTER_PYTHON)."""
 import json
 import os
 import pathlib
@@ -14,7 +14,8 @@ import pytest
 from conftest import BUILD_DIR
 from daemon_harness import pid_alive, wait_for
 
-DAGSTER_PYTHON = BUILD_DIR / "venvs" / "dagster" / "bin" / "python"
+DAGSTER_PYTHON = pathlib.Path(os.environ.get("CODELOC_DAGSTER_PYTHON")
+                              or BUILD_DIR / "venvs" / "dagster" / "bin" / "python")
 SLOW = 180  # deadline for anything that imports dagster on a busy 2-core machine
 
 
