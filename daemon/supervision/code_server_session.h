@@ -35,7 +35,9 @@ class CodeServerSession : public std::enable_shared_from_this<CodeServerSession>
 
   // initialize, then definitions.get; each with `timeout`. A protocol error or an error answer
   // becomes on_load_error; a closed channel or a timeout reports nothing (the process exit or the
-  // startup timer decides).
+  // startup timer decides). The definitions are versioned before on_definitions: a snapshot over
+  // kHashSliceBytes over several loop turns, during which a channel close is held back, so that
+  // on_closed still comes after on_definitions. If OpenSSL fails to hash, on_load_error says so.
   void load(std::chrono::milliseconds timeout);
   // One ping; `done(true)` when answered in time.
   void ping(std::chrono::milliseconds timeout, std::function<void(bool)> done);
