@@ -75,13 +75,15 @@ class ForkClient {
   // socket: the daemon's end of the fork server's SOCK_SEQPACKET socket.
   ForkClient(boost::asio::io_context& io, UniqueFd socket,
              std::chrono::milliseconds request_timeout);
-  // Closes the socket (the fork server exits at end of file). Callbacks not posted yet are
-  // dropped: they never run. Use close() first to have every request answered.
+  // Closes the socket (the fork server exits at end of file). The callbacks of requests not
+  // answered yet are dropped: they never run (those posted already still do). Use close() first
+  // to have every request answered.
   ~ForkClient();
   ForkClient(const ForkClient&) = delete;
   ForkClient& operator=(const ForkClient&) = delete;
 
-  // Reads the ready packet: on_ready runs once, with it or with what came instead.
+  // Reads the ready packet: on_ready runs once, with it or with what came instead (not after
+  // close()). The pool keeps the ready timeout.
   void wait_ready(OnReady on_ready);
 
   // Queues a fork: `done` runs exactly once (unless the client is destroyed first) with kForked,
@@ -97,7 +99,8 @@ class ForkClient {
   bool idle() const { return queue_.empty(); }
 
   // Settles every request not answered yet as kClosed with `why` (the one in flight with
-  // sent = true), stops reading and closes the socket. Nothing else runs afterwards.
+  // sent = true), stops reading and closes the socket. No callback is posted afterwards; later
+  // fork() calls complete kClosed at once (posted).
   void close(const std::string& why);
 
  private:
