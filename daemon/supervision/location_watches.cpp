@@ -15,10 +15,38 @@ std::string shown(const std::filesystem::path& path, const std::filesystem::path
   return path.string();
 }
 
+class SupervisorTarget final : public WatchTarget {
+ public:
+  explicit SupervisorTarget(Supervisor& supervisor) : supervisor_(supervisor) {}
+  const workspace::Workspace& workspace() const override { return supervisor_.workspace(); }
+  void reload_location(const std::string& name, std::string cause) override {
+    if (Location* location = supervisor_.find(name))
+      location->reload(Location::ReloadTrigger::kFiles, std::move(cause));
+  }
+  void reload_workspace(const std::vector<std::string>& files) override {
+    daemon::reload_workspace(supervisor_, files);
+  }
+
+ private:
+  Supervisor& supervisor_;
+};
+
 }  // namespace
 
 LocationWatches::LocationWatches(FileWatcher& watcher, Supervisor& supervisor, Options options)
-    : watcher_(watcher), supervisor_(supervisor), options_(std::move(options)) {
+    : watcher_(watcher),
+      own_target_(std::make_unique<SupervisorTarget>(supervisor)),
+      target_(*own_target_),
+      options_(std::move(options)) {
+  watch_workspace_files();
+}
+
+LocationWatches::LocationWatches(FileWatcher& watcher, WatchTarget& target, Options options)
+    : watcher_(watcher), target_(target), options_(std::move(options)) {
+  watch_workspace_files();
+}
+
+void LocationWatches::watch_workspace_files() {
   WatchSpec spec;
   spec.debounce = options_.debounce;
   spec.poll_interval = options_.poll_interval;
@@ -45,7 +73,7 @@ void LocationWatches::workspace_applied(const workspace::WorkspaceDiff&) {
 }
 
 void LocationWatches::sync() {
-  const workspace::Workspace& workspace = supervisor_.workspace();
+  const workspace::Workspace& workspace = target_.workspace();
   for (auto it = watched_.begin(); it != watched_.end();) {
     const workspace::LocationSpec* spec = workspace.find(it->first);
     if (spec && *spec == it->second.spec) {
@@ -69,16 +97,17 @@ void LocationWatches::sync() {
 }
 
 void LocationWatches::location_files_changed(const std::string& name, const WatchEvent& event) {
-  Location* location = supervisor_.find(name);
-  if (!location) return;
-  std::string cause = describe(event, location->spec().working_directory);
-  location->reload(Location::ReloadTrigger::kFiles, std::move(cause));
+  // The workspace's entry is the location's: Supervisor::apply gives changed entries to their
+  // locations.
+  const workspace::LocationSpec* spec = target_.workspace().find(name);
+  if (!spec) return;
+  target_.reload_location(name, describe(event, spec->working_directory));
 }
 
 void LocationWatches::workspace_files_changed(const WatchEvent& event) {
   spdlog::info("{}: applying the workspace again", describe(event, {}));
   // Applying calls workspace_applied, which re-syncs the location subscriptions.
-  reload_workspace(supervisor_, options_.workspace_files);
+  target_.reload_workspace(options_.workspace_files);
 }
 
 std::string LocationWatches::describe(const WatchEvent& event, const std::filesystem::path& base) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,20 @@
 #include "daemon/watching/file_watcher.h"
 
 namespace codeloc::daemon {
+
+// What a change leads to: the Supervisor in the daemon (LocationWatches' constructor taking one),
+// a fake in tests.
+class WatchTarget {
+ public:
+  virtual ~WatchTarget() = default;
+  // The applied workspace, whose locations are watched.
+  virtual const workspace::Workspace& workspace() const = 0;
+  // Reloads the location (Location::ReloadTrigger::kFiles) for `cause`; nothing when no location
+  // has that name.
+  virtual void reload_location(const std::string& name, std::string cause) = 0;
+  // Applies the workspace files again, as SIGHUP does (reload_workspace).
+  virtual void reload_workspace(const std::vector<std::string>& files) = 0;
+};
 
 class LocationWatches final : public SupervisorListener {
  public:
@@ -29,6 +44,9 @@ class LocationWatches final : public SupervisorListener {
   // REQUIRES: watcher and supervisor outlive this object; register it with
   // supervisor.add_listener before the first apply.
   LocationWatches(FileWatcher& watcher, Supervisor& supervisor, Options options);
+  // The same over any target. REQUIRES: watcher and target outlive this object; call
+  // workspace_applied whenever target's workspace changes.
+  LocationWatches(FileWatcher& watcher, WatchTarget& target, Options options);
   ~LocationWatches() override;
   LocationWatches(const LocationWatches&) = delete;
   LocationWatches& operator=(const LocationWatches&) = delete;
@@ -45,12 +63,14 @@ class LocationWatches final : public SupervisorListener {
     workspace::LocationSpec spec;
   };
 
+  void watch_workspace_files();
   void sync();
   void location_files_changed(const std::string& name, const WatchEvent& event);
   void workspace_files_changed(const WatchEvent& event);
 
   FileWatcher& watcher_;
-  Supervisor& supervisor_;
+  std::unique_ptr<WatchTarget> own_target_;  // over the Supervisor, when given one
+  WatchTarget& target_;
   Options options_;
   std::vector<std::filesystem::path> workspace_paths_;  // absolute, normal
   std::optional<FileWatcher::Id> workspace_id_;

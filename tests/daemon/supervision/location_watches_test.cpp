@@ -1,0 +1,205 @@
+#include "daemon/supervision/location_watches.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include "tests/daemon/temp_folder.h"
+
+namespace codeloc::daemon {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::TempFolder;
+using testing::write_file;
+using workspace::LocationKind;
+using workspace::LocationSpec;
+
+constexpr auto kDeadline = std::chrono::seconds(20);
+using Reload = std::pair<std::string, std::string>;  // location, cause
+
+class FakeTarget final : public WatchTarget {
+ public:
+  const workspace::Workspace& workspace() const override { return applied; }
+  void reload_location(const std::string& name, std::string cause) override {
+    reloads.emplace_back(name, std::move(cause));
+  }
+  void reload_workspace(const std::vector<std::string>& files) override {
+    workspace_reloads.push_back(files);
+  }
+
+  workspace::Workspace applied;
+  std::vector<Reload> reloads;
+  std::vector<std::vector<std::string>> workspace_reloads;
+};
+
+LocationSpec command(const std::string& name, const std::filesystem::path& folder) {
+  LocationSpec spec;
+  spec.name = name;
+  spec.kind = LocationKind::kCommand;
+  spec.argv = {"/bin/" + name};
+  spec.working_directory = folder;
+  return spec;
+}
+
+// The real FileWatcher on the real inotify, with a short debounce: each test waits for the
+// callbacks it expects.
+class LocationWatchesTest : public ::testing::Test {
+ protected:
+  LocationWatchesTest() {
+    std::filesystem::create_directories(tmp_ / "a");
+    std::filesystem::create_directories(tmp_ / "b");
+    write_file(tmp_ / "workspace.yaml", "load_from: []\n");
+    target_.applied = {{}, {command("a", tmp_ / "a"), command("b", tmp_ / "b")}};
+  }
+
+  void watch() {
+    LocationWatches::Options options;
+    options.workspace_files = {(tmp_ / "workspace.yaml").string()};
+    options.debounce = milliseconds(20);
+    watches_.emplace(watcher_, target_, options);
+    watches_->workspace_applied({});
+  }
+  void apply(workspace::Workspace next) {
+    target_.applied = std::move(next);
+    watches_->workspace_applied({});
+  }
+
+  template <class Predicate>
+  bool run_until(Predicate done) {
+    auto deadline = std::chrono::steady_clock::now() + kDeadline;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      io_.run_one_for(milliseconds(10));
+      if (io_.stopped()) io_.restart();
+    }
+    return done();
+  }
+  bool run_until_reloads(std::size_t count) {
+    return run_until([&] { return target_.reloads.size() >= count; });
+  }
+
+  TempFolder tmp_;
+  boost::asio::io_context io_;
+  std::vector<std::string> warnings_;
+  FileWatcher watcher_{io_, system_inotify(),
+                       [this](const std::string& label, const std::string& message) {
+                         warnings_.push_back(label + ": " + message);
+                       }};
+  FakeTarget target_;
+  std::optional<LocationWatches> watches_;
+};
+
+TEST_F(LocationWatchesTest, ChangeInALocationsFolderReloadsThatLocationOnly) {
+  watch();
+  write_file(tmp_ / "a" / "assets.py");
+  ASSERT_TRUE(run_until_reloads(1));
+  EXPECT_EQ(target_.reloads, (std::vector<Reload>{{"a", "assets.py changed"}}))
+      << "the cause names the file relative to the working directory";
+
+  write_file(tmp_ / "b" / "jobs" / "nightly.py");
+  ASSERT_TRUE(run_until_reloads(2));
+  EXPECT_EQ(target_.reloads[1].first, "b");
+  EXPECT_TRUE(target_.workspace_reloads.empty());
+  EXPECT_TRUE(warnings_.empty());
+}
+
+TEST_F(LocationWatchesTest, RemovedLocationIsNoLongerWatched) {
+  watch();
+  apply({{}, {command("b", tmp_ / "b")}});
+  write_file(tmp_ / "a" / "assets.py");
+  write_file(tmp_ / "b" / "assets.py");
+  ASSERT_TRUE(run_until_reloads(1));
+  EXPECT_EQ(target_.reloads, (std::vector<Reload>{{"b", "assets.py changed"}}));
+}
+
+TEST_F(LocationWatchesTest, ChangedAndAddedLocationsAreWatchedWhereTheirEntriesSay) {
+  std::filesystem::create_directories(tmp_ / "c");
+  std::filesystem::create_directories(tmp_ / "d");
+  watch();
+  apply({{}, {command("a", tmp_ / "c"), command("b", tmp_ / "b"), command("d", tmp_ / "d")}});
+  write_file(tmp_ / "a" / "old.py");
+  write_file(tmp_ / "c" / "new.py");
+  ASSERT_TRUE(run_until_reloads(1));
+  EXPECT_EQ(target_.reloads, (std::vector<Reload>{{"a", "new.py changed"}}))
+      << "a's old folder is no longer watched";
+  write_file(tmp_ / "d" / "added.py");
+  ASSERT_TRUE(run_until_reloads(2));
+  EXPECT_EQ(target_.reloads[1], (Reload{"d", "added.py changed"}));
+}
+
+TEST_F(LocationWatchesTest, WorkspaceFileChangeAppliesTheWorkspaceAgain) {
+  // The workspace file is in a's folder too: it is the workspace's, not a's.
+  std::filesystem::rename(tmp_ / "workspace.yaml", tmp_ / "a" / "workspace.yaml");
+  LocationWatches::Options options;
+  options.workspace_files = {(tmp_ / "a" / "workspace.yaml").string()};
+  options.debounce = milliseconds(20);
+  watches_.emplace(watcher_, target_, options);
+  watches_->workspace_applied({});
+
+  write_file(tmp_ / "a" / "workspace.yaml", "load_from: [{python_file: x.py}]\n");
+  ASSERT_TRUE(run_until([&] { return !target_.workspace_reloads.empty(); }));
+  EXPECT_EQ(target_.workspace_reloads,
+            (std::vector<std::vector<std::string>>{{(tmp_ / "a" / "workspace.yaml").string()}}));
+  // A later change of a's own files is reported alone.
+  write_file(tmp_ / "a" / "assets.py");
+  ASSERT_TRUE(run_until_reloads(1));
+  EXPECT_EQ(target_.reloads, (std::vector<Reload>{{"a", "assets.py changed"}}));
+}
+
+TEST_F(LocationWatchesTest, NoWatchesOutliveTheObject) {
+  watch();
+  EXPECT_GT(watcher_.inotify_watches(), 0u);
+  watches_.reset();
+  EXPECT_EQ(watcher_.inotify_watches(), 0u);
+}
+
+TEST(LocationWatchesDescribe, NamesOneFileRelativeToTheBase) {
+  TempFolder tmp;
+  write_file(tmp / "pkg" / "assets.py");
+  WatchEvent event{{tmp / "pkg" / "assets.py"}, 1, false};
+  EXPECT_EQ(LocationWatches::describe(event, tmp.path()), "pkg/assets.py changed");
+  EXPECT_EQ(LocationWatches::describe(event, tmp / "elsewhere"),
+            (tmp / "pkg" / "assets.py").string() + " changed")
+      << "outside the base: the whole path";
+  EXPECT_EQ(LocationWatches::describe(event, {}),
+            (tmp / "pkg" / "assets.py").string() + " changed");
+}
+
+TEST(LocationWatchesDescribe, CountsSeveralFilesAndNamesThreeAtMost) {
+  TempFolder tmp;
+  std::vector<std::filesystem::path> paths;
+  for (const char* name : {"a.py", "b.py", "c.py", "d.py", "e.py"}) {
+    write_file(tmp / name);
+    paths.push_back(tmp / name);
+  }
+  EXPECT_EQ(LocationWatches::describe({{paths[0], paths[1], paths[2]}, 3, false}, tmp.path()),
+            "3 files changed: a.py, b.py, c.py");
+  EXPECT_EQ(LocationWatches::describe({paths, 5, false}, tmp.path()),
+            "5 files changed: a.py, b.py, c.py, ...");
+  EXPECT_EQ(LocationWatches::describe({{paths[0]}, 60, false}, tmp.path()),
+            "60 files changed: a.py, ...")
+      << "more changed than named";
+}
+
+TEST(LocationWatchesDescribe, LeavesOutFilesThatAreGoneUnlessAllAre) {
+  TempFolder tmp;
+  write_file(tmp / "assets.py");
+  std::filesystem::path gone = tmp / ".assets.py.swp";
+  EXPECT_EQ(LocationWatches::describe({{gone, tmp / "assets.py"}, 2, false}, tmp.path()),
+            "assets.py changed")
+      << "an editor's temporary file is not named";
+  EXPECT_EQ(LocationWatches::describe({{tmp / "x.py", tmp / "y.py"}, 2, false}, tmp.path()),
+            "2 files changed: x.py, y.py")
+      << "deletions are named";
+}
+
+TEST(LocationWatchesDescribe, OverflowWithoutPathsSaysSo) {
+  EXPECT_EQ(LocationWatches::describe({{}, 0, true}, "/"),
+            "files changed (the kernel's event queue overflowed; reloading to be safe)");
+}
+
+}  // namespace
+}  // namespace codeloc::daemon
