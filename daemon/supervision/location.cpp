@@ -59,18 +59,14 @@ Location::Location(boost::asio::io_context& io, const Clock& clock, ProcessLaunc
       machine_(policy, this, &clock),
       timers_{boost::asio::steady_timer(io), boost::asio::steady_timer(io),
               boost::asio::steady_timer(io), boost::asio::steady_timer(io)},
-      logs_(options.log_ring_lines, options.log_ring_bytes) {
-  if (workspace::is_python_kind(spec_.kind) && options_.dagster_grpc &&
-      !options_.state_dir.empty()) {
-    dagster_.emplace(options_.state_dir, spec_.name);
-  }
-}
+      dagster_(options, spec_),
+      logs_(options.log_ring_lines, options.log_ring_bytes) {}
 
 Location::~Location() {
   for (auto& timer : timers_)
     timer.cancel();
   kill_all();
-  if (published_child_ != 0) dagster_->unpublish();
+  dagster_.unpublish();
   children_.for_each([](Child& child) { child.close(); });
 }
 
@@ -105,13 +101,7 @@ void Location::reload(ReloadTrigger trigger, std::string cause) {
 
 void Location::replace(workspace::LocationSpec spec, SupervisionPolicy policy) {
   spec_ = std::move(spec);
-  if (!workspace::is_python_kind(spec_.kind) || !options_.dagster_grpc) {
-    if (published_child_ != 0) dagster_->unpublish();
-    published_child_ = 0;
-    dagster_.reset();
-  } else if (!dagster_ && !options_.state_dir.empty()) {
-    dagster_.emplace(options_.state_dir, spec_.name);
-  }
+  dagster_.update(spec_);
   machine_.set_policy(policy);
   // A loaded (or failed) location loads the new entry beside the running child; a first load
   // still running under the old entry is of no use and restarts.
@@ -295,7 +285,7 @@ void Location::on_definitions(std::uint64_t child_id, Snapshot snapshot) {
   error_.reset();
   // Before the machine: the answers and events it sets off (a location.reload waiting, which a
   // Dagster UI reload is) must find the new server at the stable path.
-  publish_dagster_grpc(*children_.find_active(child_id));
+  dagster_.publish(child_id, children_.find_active(child_id)->grpc_socket);
   if (current) {
     machine_.on_loaded();
   } else {
@@ -309,29 +299,13 @@ void Location::on_load_error(std::uint64_t child_id, LocationError error) {
   if (!current && !is_candidate(child_id)) return;
   std::string message = error.message;
   error_ = std::move(error);
-  publish_dagster_grpc(*children_.find_active(child_id));  // before the machine, as above
+  dagster_.publish(child_id,
+                   children_.find_active(child_id)->grpc_socket);  // before the machine, as above
   if (current) {
     machine_.on_load_error(message);
   } else {
     machine_.on_candidate_load_error(message);
   }
-}
-
-void Location::publish_dagster_grpc(const Child& child) {
-  if (!dagster_ || child.grpc_socket.empty()) return;
-  if (!DagsterAddress::is_socket(child.grpc_socket)) {
-    dagster_error_ = "the code server started no Dagster gRPC server (`codeloc logs " + spec_.name +
-                     "` says why)";
-    return;
-  }
-  std::string error = dagster_->publish(child.grpc_socket);
-  if (!error.empty()) {
-    dagster_error_ = error;
-    log_location(spdlog::level::warn, spec_.name, "{}: Dagster gRPC: {}", spec_.name, error);
-    return;
-  }
-  dagster_error_.clear();
-  published_child_ = child.id;
 }
 
 CodeServerSession::Callbacks Location::session_callbacks(std::uint64_t id) {
@@ -359,11 +333,7 @@ CodeServerSession::Callbacks Location::session_callbacks(std::uint64_t id) {
 
 LaunchOutcome Location::spawn(Child& child) {
   child.token = instance_token(::getpid(), spec_.name, child.id);
-  if (dagster_ && dagster_->usable()) {
-    std::error_code ignored;
-    std::filesystem::create_directories(dagster_->generation_dir(), ignored);
-    child.grpc_socket = dagster_->generation(child.id);
-  }
+  child.grpc_socket = dagster_.generation_socket(child.id);
   if (spec_.kind == LocationKind::kCodeServer) {
     std::string error;
     int fd = spec_.socket ? connect_unix(*spec_.socket, &error) : -1;
@@ -599,8 +569,7 @@ void Location::cancel_timer(TimerKind kind) {
 void Location::state_changed(LocationState from, LocationState to) {
   if (to == LocationState::kStopped) {
     snapshot_.reset();
-    if (published_child_ != 0) dagster_->unpublish();
-    published_child_ = 0;
+    dagster_.unpublish();
   }
   if (to == LocationState::kReloading) reload_started_ = clock_.now();
   if (to != LocationState::kLoadError && !machine_.error().empty() && error_ &&
@@ -677,11 +646,12 @@ LocationStatus::DagsterGrpc Location::dagster_grpc_status() const {
     grpc.port = spec_.port.value_or(0);
     return grpc;
   }
-  if (!dagster_) return grpc;
+  const DagsterAddress* address = dagster_.address();
+  if (!address) return grpc;
   grpc.kind = Kind::kServed;
-  grpc.socket = dagster_->stable().string();
-  grpc.published = published_child_ != 0;
-  grpc.error = !dagster_->usable() ? dagster_->why() : dagster_error_;
+  grpc.socket = address->stable().string();
+  grpc.published = dagster_.published();
+  grpc.error = dagster_.error();
   return grpc;
 }
 

@@ -24,6 +24,7 @@
 #include "daemon/processes/process_signals.h"
 #include "daemon/supervision/child_set.h"
 #include "daemon/supervision/code_server_session.h"
+#include "daemon/supervision/dagster_publication.h"
 #include "daemon/supervision/location_machine.h"
 #include "daemon/supervision/location_options.h"
 #include "daemon/supervision/reload_report.h"
@@ -181,9 +182,6 @@ class Location final : private LocationDriver {
   // Runs `action` on `child` after `delay`, if it is still retired and running then.
   void after_retired(Child& child, std::chrono::milliseconds delay,
                      std::function<void(Child&)> action);
-  // Dagster gRPC: points the stable path at `child`'s socket once it has loaded (or failed to
-  // load: Dagster's server then shows the error), as it becomes the current child.
-  void publish_dagster_grpc(const Child& child);
   // The dagster_grpc part of status().
   LocationStatus::DagsterGrpc dagster_grpc_status() const;
   void kill_child(const Child& child);
@@ -210,11 +208,7 @@ class Location final : private LocationDriver {
   // it.
   std::shared_ptr<char> alive_ = std::make_shared<char>();
 
-  // Python kinds with Dagster gRPC on (DagsterAddress::usable may still say no).
-  std::optional<DagsterAddress> dagster_;
-  std::uint64_t published_child_ = 0;  // the child whose socket the stable path names; 0: none
-  std::string dagster_error_;          // why the current child's server is not published
-
+  DagsterPublication dagster_;  // Python kinds with Dagster gRPC on: the location's address
   std::shared_ptr<const Snapshot> snapshot_;
   std::optional<LocationError> error_;
   LogRing logs_;
