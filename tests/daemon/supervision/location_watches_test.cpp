@@ -6,19 +6,24 @@
 
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
+#include <sys/ioctl.h>
 
 #include "tests/daemon/temp_folder.h"
+#include "tests/daemon/watching/manual_time.h"
 
 namespace codeloc::daemon {
 namespace {
 
 using std::chrono::milliseconds;
+using testing::ManualTime;
 using testing::TempFolder;
 using testing::write_file;
 using workspace::LocationKind;
 using workspace::LocationSpec;
 
+// Real time, for the kernel's events to be read; the debounce runs on fake time.
 constexpr auto kDeadline = std::chrono::seconds(20);
+constexpr std::chrono::seconds kFakeDeadline{60};
 using Reload = std::pair<std::string, std::string>;  // location, cause
 
 class FakeTarget final : public WatchTarget {
@@ -36,6 +41,16 @@ class FakeTarget final : public WatchTarget {
   std::vector<std::vector<std::string>> workspace_reloads;
 };
 
+// The kernel's inotify, keeping the descriptor so that a test can ask what is queued on it.
+class RecordingInotify final : public InotifyApi {
+ public:
+  int init() override {
+    fd = InotifyApi::init();
+    return fd;
+  }
+  int fd = -1;
+};
+
 LocationSpec command(const std::string& name, const std::filesystem::path& folder) {
   LocationSpec spec;
   spec.name = name;
@@ -45,8 +60,9 @@ LocationSpec command(const std::string& name, const std::filesystem::path& folde
   return spec;
 }
 
-// The real FileWatcher on the real inotify, with a short debounce: each test waits for the
-// callbacks it expects.
+// The real FileWatcher on the real inotify, its debounce on fake time (as in
+// file_watcher_test.cpp): a test changes files, runs the loop until the watcher has read every
+// queued event, then moves fake time to the next due timer, until the callbacks it expects came.
 class LocationWatchesTest : public ::testing::Test {
  protected:
   LocationWatchesTest() {
@@ -68,14 +84,34 @@ class LocationWatchesTest : public ::testing::Test {
     watches_->workspace_applied({});
   }
 
+  int queued() const {
+    int bytes = 0;
+    return ::ioctl(api_.fd, FIONREAD, &bytes) == 0 ? bytes : 0;
+  }
+  // Runs the loop until the watcher has handled every event the kernel queued.
+  void drain() {
+    const auto end = std::chrono::steady_clock::now() + kDeadline;
+    while (api_.fd >= 0 && queued() > 0) {
+      if (std::chrono::steady_clock::now() > end) {
+        ADD_FAILURE() << "the watcher did not read its events";
+        return;
+      }
+      if (io_.stopped()) io_.restart();
+      io_.run_one_for(milliseconds(10));
+    }
+    if (io_.stopped()) io_.restart();
+    io_.poll();
+  }
   template <class Predicate>
   bool run_until(Predicate done) {
-    auto deadline = std::chrono::steady_clock::now() + kDeadline;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      io_.run_one_for(milliseconds(10));
-      if (io_.stopped()) io_.restart();
+    const auto end = time_.now() + kFakeDeadline;
+    for (;;) {
+      drain();
+      if (done()) return true;
+      std::optional<Clock::TimePoint> due = time_.next_due();
+      if (!due || *due > end) return false;
+      time_.advance(*due - time_.now());
     }
-    return done();
   }
   bool run_until_reloads(std::size_t count) {
     return run_until([&] { return target_.reloads.size() >= count; });
@@ -83,8 +119,10 @@ class LocationWatchesTest : public ::testing::Test {
 
   TempFolder tmp_;
   boost::asio::io_context io_;
+  RecordingInotify api_;
+  ManualTime time_;
   std::vector<std::string> warnings_;
-  FileWatcher watcher_{io_, system_inotify(),
+  FileWatcher watcher_{io_, api_, time_, time_,
                        [this](const std::string& label, const std::string& message) {
                          warnings_.push_back(label + ": " + message);
                        }};
