@@ -6,9 +6,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
-#include <sys/ioctl.h>
 
 #include "tests/daemon/temp_folder.h"
+#include "tests/daemon/watching/inotify_drain.h"
 #include "tests/daemon/watching/manual_time.h"
 
 namespace codeloc::daemon {
@@ -84,24 +84,8 @@ class LocationWatchesTest : public ::testing::Test {
     watches_->workspace_applied({});
   }
 
-  int queued() const {
-    int bytes = 0;
-    return ::ioctl(api_.fd, FIONREAD, &bytes) == 0 ? bytes : 0;
-  }
   // Runs the loop until the watcher has handled every event the kernel queued.
-  void drain() {
-    const auto end = std::chrono::steady_clock::now() + kDeadline;
-    while (api_.fd >= 0 && queued() > 0) {
-      if (std::chrono::steady_clock::now() > end) {
-        ADD_FAILURE() << "the watcher did not read its events";
-        return;
-      }
-      if (io_.stopped()) io_.restart();
-      io_.run_one_for(milliseconds(10));
-    }
-    if (io_.stopped()) io_.restart();
-    io_.poll();
-  }
+  void drain() { testing::drain_inotify(io_, api_.fd, kDeadline); }
   template <class Predicate>
   bool run_until(Predicate done) {
     const auto end = time_.now() + kFakeDeadline;

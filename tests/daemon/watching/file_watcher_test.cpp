@@ -7,10 +7,10 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "tests/daemon/temp_folder.h"
+#include "tests/daemon/watching/inotify_drain.h"
 #include "tests/daemon/watching/manual_time.h"
 #include "tests/ipc/test_loop.h"
 
@@ -82,30 +82,9 @@ class FileWatcherTest : public ::testing::Test {
     return watcher().watch("loc", spec({{root_, true, {}}}, debounce), calls.recorder());
   }
 
-  // Bytes of events the kernel holds for the watcher, not read yet.
-  int queued() const {
-    int bytes = 0;
-    return ::ioctl(api_.fd, FIONREAD, &bytes) == 0 ? bytes : 0;
-  }
-
-  // Runs the loop until the watcher has read and handled every event the kernel queued. The
-  // kernel queues an event before the call that caused it returns, so every change made before
-  // drain() has been noted when it returns; no fake time passes.
-  void drain() {
-    if (watcher_ && api_.fd >= 0) {
-      const auto end = std::chrono::steady_clock::now() + kDeadline;
-      while (queued() > 0) {
-        if (std::chrono::steady_clock::now() > end) {
-          ADD_FAILURE() << "the watcher did not read its events";
-          return;
-        }
-        if (io_.stopped()) io_.restart();
-        io_.run_one_for(milliseconds(10));
-      }
-    }
-    if (io_.stopped()) io_.restart();
-    io_.poll();
-  }
+  // Runs the loop until the watcher has read and handled every event the kernel queued
+  // (tests/daemon/watching/inotify_drain.h); no fake time passes.
+  void drain() { testing::drain_inotify(io_, watcher_ ? api_.fd : -1, kDeadline); }
 
   // Reads the kernel's events, then moves fake time to the next due timer (a debounce window's
   // end, a poll), and so on, until done() holds or kFakeDeadline of fake time has passed.
