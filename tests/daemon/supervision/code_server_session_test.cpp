@@ -20,7 +20,7 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 constexpr auto kDeadline = std::chrono::seconds(20);
 
@@ -33,8 +33,8 @@ class FakeCodeServer {
 
   // The next request the session sent.
   json read() {
-    auto deadline = Clock::now() + kDeadline;
-    while (Clock::now() < deadline) {
+    auto deadline = SteadyClock::now() + kDeadline;
+    while (SteadyClock::now() < deadline) {
       if (auto end = in_.find('\n'); end != std::string::npos) {
         json message = json::parse(in_.substr(0, end));
         in_.erase(0, end + 1);
@@ -56,8 +56,8 @@ class FakeCodeServer {
   void write(std::string line) {
     line += '\n';
     std::size_t sent = 0;
-    auto deadline = Clock::now() + kDeadline;
-    while (sent < line.size() && Clock::now() < deadline) {
+    auto deadline = SteadyClock::now() + kDeadline;
+    while (sent < line.size() && SteadyClock::now() < deadline) {
       ssize_t n = ::send(fd_, line.data() + sent, line.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
       if (n > 0) sent += static_cast<std::size_t>(n);
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) break;
@@ -112,8 +112,8 @@ class CodeServerSessionTest : public ::testing::Test {
   // Runs the loop until `done` holds.
   template <class Predicate>
   bool run_until(Predicate done) {
-    auto deadline = Clock::now() + kDeadline;
-    while (!done() && Clock::now() < deadline) {
+    auto deadline = SteadyClock::now() + kDeadline;
+    while (!done() && SteadyClock::now() < deadline) {
       io_.run_one_for(milliseconds(10));
       if (io_.stopped()) io_.restart();
     }

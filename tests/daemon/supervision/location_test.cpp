@@ -28,9 +28,9 @@ using testing::FakeProcessSignals;
 using Sent = FakeProcessSignals::Sent;
 
 // The test's end of a child's channel: answers the daemon's requests line by line.
-class FakeCodeServer {
+class ChannelCodeServer {
  public:
-  explicit FakeCodeServer(UniqueFd fd, std::string snapshot)
+  explicit ChannelCodeServer(UniqueFd fd, std::string snapshot)
       : fd_(std::move(fd)), snapshot_(std::move(snapshot)) {
     ::fcntl(fd_.get(), F_SETFL, ::fcntl(fd_.get(), F_GETFL) | O_NONBLOCK);
   }
@@ -75,7 +75,7 @@ class FakeCodeServer {
 
 // Starts nothing. Each launch gets the next pid and a copy of the channel's child end; with
 // `defer` set, launch_async keeps the completion until complete() is called.
-class FakeLauncher final : public ProcessLauncher {
+class ManualLauncher final : public ProcessLauncher {
  public:
   LaunchResult launch(const LaunchSpec& spec) override {
     launched.push_back(spec);
@@ -163,8 +163,8 @@ class LocationTest : public ::testing::Test {
     while (!done()) {
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "timed out waiting for " << what;
       for (std::size_t i = servers_.size(); i < launcher_.channels.size(); ++i) {
-        servers_.push_back(std::make_unique<FakeCodeServer>(std::move(launcher_.channels[i]),
-                                                            R"({"n":)" + std::to_string(i) + "}"));
+        servers_.push_back(std::make_unique<ChannelCodeServer>(
+            std::move(launcher_.channels[i]), R"({"n":)" + std::to_string(i) + "}"));
       }
       for (auto& server : servers_)
         server->pump();
@@ -188,11 +188,11 @@ class LocationTest : public ::testing::Test {
 
   boost::asio::io_context io_;
   testing::FakeClock clock_;
-  FakeLauncher launcher_;
+  ManualLauncher launcher_;
   FakeProcessSignals signals_;
   RecordingObserver observer_;
   LocationOptions options_;
-  std::vector<std::unique_ptr<FakeCodeServer>> servers_;
+  std::vector<std::unique_ptr<ChannelCodeServer>> servers_;
   std::unique_ptr<Location> location_;
 };
 

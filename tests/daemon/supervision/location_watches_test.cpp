@@ -22,8 +22,8 @@ using workspace::LocationKind;
 using workspace::LocationSpec;
 
 // Real time, for the kernel's events to be read; the debounce runs on fake time.
-constexpr auto kDeadline = std::chrono::seconds(20);
-constexpr std::chrono::seconds kFakeDeadline{60};
+constexpr auto kWatchDeadline = std::chrono::seconds(20);
+constexpr std::chrono::seconds kWatchFakeDeadline{60};
 using Reload = std::pair<std::string, std::string>;  // location, cause
 
 class FakeTarget final : public WatchTarget {
@@ -51,7 +51,7 @@ class RecordingInotify final : public InotifyApi {
   int fd = -1;
 };
 
-LocationSpec command(const std::string& name, const std::filesystem::path& folder) {
+LocationSpec folder_command(const std::string& name, const std::filesystem::path& folder) {
   LocationSpec spec;
   spec.name = name;
   spec.kind = LocationKind::kCommand;
@@ -69,7 +69,7 @@ class LocationWatchesTest : public ::testing::Test {
     std::filesystem::create_directories(tmp_ / "a");
     std::filesystem::create_directories(tmp_ / "b");
     write_file(tmp_ / "workspace.yaml", "load_from: []\n");
-    target_.applied = {{}, {command("a", tmp_ / "a"), command("b", tmp_ / "b")}};
+    target_.applied = {{}, {folder_command("a", tmp_ / "a"), folder_command("b", tmp_ / "b")}};
   }
 
   void watch() {
@@ -85,10 +85,10 @@ class LocationWatchesTest : public ::testing::Test {
   }
 
   // Runs the loop until the watcher has handled every event the kernel queued.
-  void drain() { testing::drain_inotify(io_, api_.fd, kDeadline); }
+  void drain() { testing::drain_inotify(io_, api_.fd, kWatchDeadline); }
   template <class Predicate>
   bool run_until(Predicate done) {
-    const auto end = time_.now() + kFakeDeadline;
+    const auto end = time_.now() + kWatchFakeDeadline;
     for (;;) {
       drain();
       if (done()) return true;
@@ -130,7 +130,7 @@ TEST_F(LocationWatchesTest, ChangeInALocationsFolderReloadsThatLocationOnly) {
 
 TEST_F(LocationWatchesTest, RemovedLocationIsNoLongerWatched) {
   watch();
-  apply({{}, {command("b", tmp_ / "b")}});
+  apply({{}, {folder_command("b", tmp_ / "b")}});
   write_file(tmp_ / "a" / "assets.py");
   write_file(tmp_ / "b" / "assets.py");
   ASSERT_TRUE(run_until_reloads(1));
@@ -141,7 +141,9 @@ TEST_F(LocationWatchesTest, ChangedAndAddedLocationsAreWatchedWhereTheirEntriesS
   std::filesystem::create_directories(tmp_ / "c");
   std::filesystem::create_directories(tmp_ / "d");
   watch();
-  apply({{}, {command("a", tmp_ / "c"), command("b", tmp_ / "b"), command("d", tmp_ / "d")}});
+  apply({{},
+         {folder_command("a", tmp_ / "c"), folder_command("b", tmp_ / "b"),
+          folder_command("d", tmp_ / "d")}});
   write_file(tmp_ / "a" / "old.py");
   write_file(tmp_ / "c" / "new.py");
   ASSERT_TRUE(run_until_reloads(1));

@@ -26,7 +26,7 @@ class FakeLauncher final : public ProcessLauncher {
   pid_t next_pid = 1000;
 };
 
-LocationSpec command(const std::string& name, std::vector<std::string> argv) {
+LocationSpec command_spec(const std::string& name, std::vector<std::string> argv) {
   LocationSpec spec;
   spec.name = name;
   spec.kind = LocationKind::kCommand;
@@ -53,7 +53,7 @@ class SupervisorTest : public ::testing::Test {
 };
 
 TEST_F(SupervisorTest, FirstWorkspaceStartsEveryLocationInOrder) {
-  supervisor_.apply({{}, {command("a", {"/bin/a"}), command("b", {"/bin/b"})}});
+  supervisor_.apply({{}, {command_spec("a", {"/bin/a"}), command_spec("b", {"/bin/b"})}});
   ASSERT_EQ(launcher_.launched.size(), 2u);
   EXPECT_EQ(launcher_.launched[0].argv[0], "/bin/a");
   auto locations = supervisor_.locations();
@@ -64,15 +64,15 @@ TEST_F(SupervisorTest, FirstWorkspaceStartsEveryLocationInOrder) {
 
 TEST_F(SupervisorTest, ReloadStartsAddedStopsRemovedRestartsChangedAndLeavesTheRest) {
   supervisor_.apply({{},
-                     {command("keep", {"/bin/keep"}), command("change", {"/bin/old"}),
-                      command("drop", {"/bin/drop"})}});
+                     {command_spec("keep", {"/bin/keep"}), command_spec("change", {"/bin/old"}),
+                      command_spec("drop", {"/bin/drop"})}});
   pid_t keep_pid = *pid_of("keep");
   pid_t change_pid = *pid_of("change");
   launcher_.launched.clear();
 
   supervisor_.apply({{},
-                     {command("keep", {"/bin/keep"}), command("change", {"/bin/new"}),
-                      command("add", {"/bin/add"})}});
+                     {command_spec("keep", {"/bin/keep"}), command_spec("change", {"/bin/new"}),
+                      command_spec("add", {"/bin/add"})}});
   // Added: started at once. Changed: stopping, restarted once its old process is gone.
   ASSERT_EQ(launcher_.launched.size(), 1u);
   EXPECT_EQ(launcher_.launched[0].argv[0], "/bin/add");
@@ -94,15 +94,15 @@ TEST_F(SupervisorTest, ReloadStartsAddedStopsRemovedRestartsChangedAndLeavesTheR
 }
 
 TEST_F(SupervisorTest, UnchangedWorkspaceTouchesNothing) {
-  supervisor_.apply({{}, {command("a", {"/bin/a"})}});
+  supervisor_.apply({{}, {command_spec("a", {"/bin/a"})}});
   pid_t pid = *pid_of("a");
-  supervisor_.apply({{}, {command("a", {"/bin/a"})}});
+  supervisor_.apply({{}, {command_spec("a", {"/bin/a"})}});
   EXPECT_EQ(launcher_.launched.size(), 1u);
   EXPECT_EQ(pid_of("a"), pid);
 }
 
 TEST_F(SupervisorTest, ChildEnvironmentCarriesTheLocationAndChannel) {
-  LocationSpec spec = command("env", {"/bin/env"});
+  LocationSpec spec = command_spec("env", {"/bin/env"});
   spec.env = {{"GREETING", "hello"}};
   spec.inherit_env = false;
   supervisor_.apply({{}, {spec}});
@@ -120,7 +120,7 @@ TEST_F(SupervisorTest, ChildEnvironmentCarriesTheLocationAndChannel) {
 }
 
 TEST_F(SupervisorTest, PolicyTakesTheEntrysRestartKeysOverTheDaemonDefaults) {
-  LocationSpec spec = command("p", {"/bin/p"});
+  LocationSpec spec = command_spec("p", {"/bin/p"});
   spec.restart.policy = workspace::RestartPolicy::kNever;
   spec.restart.stop_timeout = std::chrono::milliseconds(2500);
   SupervisionPolicy policy = supervisor_.policy_for(spec);

@@ -23,9 +23,9 @@ using testing::TempFolder;
 using testing::write_file;
 
 // Real time, for the kernel's events to be read; the debounce and polling run on fake time.
-constexpr milliseconds kDeadline{10'000};
+constexpr milliseconds kEventDeadline{10'000};
 // Fake time a test may move on while it waits for a callback.
-constexpr std::chrono::seconds kFakeDeadline{60};
+constexpr std::chrono::seconds kFakeTimeDeadline{60};
 
 // Forwards to the kernel, but refuses add_watch with ENOSPC after `limit` successful calls, or
 // init with `init_error`. Keeps the descriptor, so that a test can ask what is queued on it.
@@ -84,12 +84,12 @@ class FileWatcherTest : public ::testing::Test {
 
   // Runs the loop until the watcher has read and handled every event the kernel queued
   // (tests/daemon/watching/inotify_drain.h); no fake time passes.
-  void drain() { testing::drain_inotify(io_, watcher_ ? api_.fd : -1, kDeadline); }
+  void drain() { testing::drain_inotify(io_, watcher_ ? api_.fd : -1, kEventDeadline); }
 
   // Reads the kernel's events, then moves fake time to the next due timer (a debounce window's
-  // end, a poll), and so on, until done() holds or kFakeDeadline of fake time has passed.
+  // end, a poll), and so on, until done() holds or kFakeTimeDeadline of fake time has passed.
   bool advance_until(const std::function<bool()>& done) {
-    const auto end = time_.now() + kFakeDeadline;
+    const auto end = time_.now() + kFakeTimeDeadline;
     for (;;) {
       drain();
       if (done()) return true;
@@ -648,7 +648,7 @@ TEST_F(FileWatcherTest, WithoutAClockTheDebounceRunsOnTheEventLoop) {
   real.watch("loc", spec({{root_, true, {}}}, milliseconds(1)), calls.recorder());
   write_file(root_ / "defs.py");
   ASSERT_TRUE(ipc::testing::run_until(
-      io_, [&] { return !calls.events.empty(); }, kDeadline));
+      io_, [&] { return !calls.events.empty(); }, kEventDeadline));
   EXPECT_EQ(names(calls.events[0]), std::vector<std::string>{"defs.py"});
 }
 
@@ -661,7 +661,7 @@ TEST_F(FileWatcherTest, WithoutAClockPollingRunsOnTheEventLoop) {
   EXPECT_TRUE(real.polling(id));
   write_file(root_ / "defs.py");
   ASSERT_TRUE(ipc::testing::run_until(
-      io_, [&] { return !calls.events.empty(); }, kDeadline));
+      io_, [&] { return !calls.events.empty(); }, kEventDeadline));
   EXPECT_EQ(names(calls.events[0]), std::vector<std::string>{"defs.py"});
 }
 
