@@ -39,8 +39,21 @@ FrameDecoder::Result FrameDecoder::next() {
     start_ = scanned_ = newline + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.size() > max_frame_bytes_) return {Status::kTooLarge, {}};
-    if (!line.empty()) return {Status::kFrame, line};
+    if (!line.empty()) {
+      frame_begin_ = static_cast<std::size_t>(line.data() - buffer_.data());
+      frame_size_ = line.size();
+      return {Status::kFrame, line};
+    }
   }
+}
+
+std::string FrameDecoder::take_frame() {
+  std::string frame = std::move(buffer_);
+  buffer_.assign(frame, start_, std::string::npos);  // what follows the frame: at most one feed
+  start_ = scanned_ = 0;
+  frame.resize(frame_begin_ + frame_size_);
+  if (frame_begin_ > 0) frame.erase(0, frame_begin_);  // the frame began in this feed: small
+  return frame;
 }
 
 }  // namespace codeloc::ipc

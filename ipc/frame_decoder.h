@@ -27,6 +27,11 @@ class FrameDecoder {
 
   void feed(std::string_view bytes);
   Result next();
+  // Hands over the frame the last next() returned (kFrame) as an owned string, without copying
+  // it when it began in an earlier feed (the usual case for a big frame): the buffer itself is
+  // moved out and only the bytes after the frame are copied back. REQUIRES: the last call was
+  // next() and it returned kFrame.
+  std::string take_frame();
 
   std::size_t max_frame_bytes() const { return max_frame_bytes_; }
   // Bytes held for frames not yet returned (a partial line, or lines next() has not reached).
@@ -35,9 +40,11 @@ class FrameDecoder {
  private:
   std::size_t max_frame_bytes_;
   std::string buffer_;
-  std::size_t start_ = 0;    // first byte not yet returned
-  std::size_t scanned_ = 0;  // bytes [start_, scanned_) hold no '\n'
-  bool discarding_ = false;  // inside an oversized line, dropping bytes up to its '\n'
+  std::size_t start_ = 0;        // first byte not yet returned
+  std::size_t scanned_ = 0;      // bytes [start_, scanned_) hold no '\n'
+  bool discarding_ = false;      // inside an oversized line, dropping bytes up to its '\n'
+  std::size_t frame_begin_ = 0;  // the last frame next() returned: [frame_begin_, +frame_size_)
+  std::size_t frame_size_ = 0;
 };
 
 }  // namespace codeloc::ipc

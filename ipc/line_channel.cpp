@@ -64,6 +64,10 @@ void LineChannel::start(Handlers handlers) {
   if (state_ == State::kOpen) read_some();
 }
 
+void LineChannel::set_owned_frame_handler(std::function<void(std::string frame)> on_owned_frame) {
+  on_owned_frame_ = std::move(on_owned_frame);
+}
+
 void LineChannel::read_some() {
   socket_.async_read_some(
       boost::asio::buffer(read_buffer_),
@@ -84,7 +88,11 @@ void LineChannel::on_read(const boost::system::error_code& error, std::size_t by
     const FrameDecoder::Result result = decoder_.next();
     if (result.status == FrameDecoder::Status::kNeedMore) break;
     if (result.status == FrameDecoder::Status::kFrame) {
-      if (handlers_.on_frame) handlers_.on_frame(result.frame);
+      if (on_owned_frame_ && result.frame.size() >= options_.owned_frame_min_bytes) {
+        on_owned_frame_(decoder_.take_frame());
+      } else if (handlers_.on_frame) {
+        handlers_.on_frame(result.frame);
+      }
     } else if (handlers_.on_too_large) {
       handlers_.on_too_large();
     }
@@ -214,6 +222,7 @@ void LineChannel::release_handlers() {
   }
   release_pending_ = false;
   handlers_ = Handlers{};
+  on_owned_frame_ = nullptr;
 }
 
 }  // namespace codeloc::ipc

@@ -37,6 +37,8 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
     // Bytes read per loop callback: bounds the work one callback does, so a flooding peer cannot
     // starve the loop.
     std::size_t read_chunk_bytes = 64u << 10;
+    // Frames at least this long go to Handlers::on_owned_frame when it is set.
+    std::size_t owned_frame_min_bytes = 1u << 20;
   };
 
   struct Handlers {
@@ -63,6 +65,10 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
 
   // Starts reading and delivering frames. Call once. send() works before start().
   void start(Handlers handlers);
+  // Optional, before start(): complete frames of at least Options::owned_frame_min_bytes go to
+  // `on_owned_frame` instead of Handlers::on_frame, as an owned string moved out of the read
+  // buffer (not copied), e.g. to parse it on another thread. Freed with the handlers.
+  void set_owned_frame_handler(std::function<void(std::string frame)> on_owned_frame);
 
   // Queues `line` followed by '\n'. REQUIRES: `line` holds no '\n'. Returns false when the
   // channel is closed or this send overflowed the queue (the channel is then closed, and
@@ -101,6 +107,7 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
   FrameDecoder decoder_;
   std::vector<char> read_buffer_;
   Handlers handlers_;
+  std::function<void(std::string frame)> on_owned_frame_;
   State state_ = State::kOpen;
   bool started_ = false;
   int callback_depth_ = 0;                // > 0 while a handler runs: handlers must not be freed

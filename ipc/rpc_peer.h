@@ -4,11 +4,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
@@ -30,9 +33,18 @@ namespace codeloc::ipc {
 //   - with error_code::kTimeout when no response came within its timeout;
 //   - with error_code::kLocationUnavailable when the channel closed (the peer hung up, a socket
 //     error, an output overflow, or close()) or was already closed when call() ran.
+//
+// A frame of kOffLoopParseBytes or more (a definitions snapshot) is parsed on a worker thread,
+// so that validating it does not hold the loop; a response's result is cut out of the frame and
+// its top-level members found there too (RpcReply::result_member). Until its answer is back on
+// the loop, later frames, oversize reports and the channel's close wait in order, so the owner
+// sees the same sequence of events as if it had been parsed at once. The worker touches only
+// the frame it owns and posts its outcome to the loop; the destructor joins it (at most one
+// frame's parse), and a parse finished after close() or destruction is dropped.
 class RpcPeer : public std::enable_shared_from_this<RpcPeer> {
  public:
   using ReplyHandler = std::function<void(RpcReply reply)>;
+  static constexpr std::size_t kOffLoopParseBytes = 1u << 20;
 
   struct Handlers {
     // Anything that is not a response: a request, a notification, a batch, or an invalid frame
@@ -80,8 +92,27 @@ class RpcPeer : public std::enable_shared_from_this<RpcPeer> {
 
   explicit RpcPeer(std::shared_ptr<LineChannel> channel);
 
+  // A frame parsed off the loop.
+  struct Parsed {
+    Message message;                // a response's raw_result is cleared: its bytes are in `reply`
+    std::optional<RpcReply> reply;  // kResponse only
+  };
+  // What came from the channel while a big frame was being parsed.
+  struct Deferred {
+    enum class Kind { kFrame, kTooLarge, kClosed } kind;
+    std::string frame;
+    boost::system::error_code error;
+  };
+  static Parsed parse_off_loop(std::string frame);
+
   void on_frame(std::string_view frame);
-  void on_response(const Message& message);
+  void on_owned_frame(std::string frame);
+  void on_channel_too_large();
+  void start_parse(std::string frame);
+  void on_parsed(std::uint64_t token, Parsed parsed);
+  void deliver(Message message, std::optional<RpcReply> reply, std::size_t frame_bytes);
+  void drain_deferred();
+  void on_response(const Message& message, RpcReply reply);
   void on_timeout(std::int64_t id);
   void on_channel_closed(const boost::system::error_code& error);
   // Takes every pending call out, stopping their timers.
@@ -92,6 +123,10 @@ class RpcPeer : public std::enable_shared_from_this<RpcPeer> {
   Handlers handlers_;
   std::int64_t next_id_ = 1;
   std::map<std::int64_t, Pending> pending_;
+  bool parsing_ = false;           // a big frame is on the worker
+  std::uint64_t parse_token_ = 0;  // bumped by close(): a parse started before is dropped
+  std::deque<Deferred> deferred_;  // in arrival order, while parsing_
+  std::thread worker_;             // the last big frame's parse (finished unless parsing_)
 };
 
 }  // namespace codeloc::ipc

@@ -8,6 +8,19 @@ RpcReply RpcReply::success(std::string raw_result) {
   return reply;
 }
 
+RpcReply RpcReply::success(std::string raw_result, std::vector<Member> members) {
+  RpcReply reply = success(std::move(raw_result));
+  reply.members_ = std::move(members);
+  return reply;
+}
+
+std::optional<std::string_view> RpcReply::result_member(std::string_view key) const {
+  for (auto it = members_->rbegin(); it != members_->rend(); ++it) {
+    if (it->key == key) return std::string_view(raw_result_).substr(it->offset, it->size);
+  }
+  return std::nullopt;
+}
+
 RpcReply RpcReply::failure(RpcError error) {
   RpcReply reply;
   reply.error_ = std::move(error);
@@ -16,6 +29,7 @@ RpcReply RpcReply::failure(RpcError error) {
 
 std::string RpcReply::take_raw_result() {
   parsed_.reset();
+  members_.reset();
   return std::exchange(raw_result_, std::string());
 }
 

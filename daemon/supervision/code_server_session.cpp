@@ -129,24 +129,35 @@ void CodeServerSession::request_definitions(std::chrono::milliseconds timeout) {
       self->report_load_error(load_error_from(reply.error()));
       return;
     }
-    // One scan finds both members (each member_span() would validate the whole result again),
-    // and the snapshot's bytes are cut out of the result in place rather than copied.
-    std::string raw = reply.take_raw_result();
-    ipc::JsonObjectScan members = ipc::scan_object(raw);
-    std::optional<std::string_view> snapshot_span;
-    if (members.ok()) snapshot_span = members.find("snapshot");
+    // A big result comes with its members found off the loop (RpcPeer); a small one is scanned
+    // here, once for both members (each member_span() would validate the whole result again).
+    // The snapshot's bytes are then cut out of the result in place rather than copied.
+    const std::string_view result = reply.raw_result();
+    ipc::JsonObjectScan members;
+    std::optional<std::string_view> snapshot_span, summary_span;
+    if (reply.has_result_members()) {
+      snapshot_span = reply.result_member("snapshot");
+      summary_span = reply.result_member("summary");
+    } else {
+      members = ipc::scan_object(result);
+      if (members.ok()) {
+        snapshot_span = members.find("snapshot");
+        summary_span = members.find("summary");
+      }
+    }
     if (!snapshot_span || snapshot_span->empty() || snapshot_span->front() != '{') {
       std::string message = "the code server answered definitions.get without a snapshot object";
       self->report_load_error(LocationError{message, {{"message", message}}});
       return;
     }
     Snapshot snapshot;
-    if (auto summary = members.find("summary")) {
-      snapshot.summary = json::parse(*summary, nullptr, false);
+    if (summary_span) {
+      snapshot.summary = json::parse(*summary_span, nullptr, false);
       if (snapshot.summary.is_discarded()) snapshot.summary = nullptr;
     }
-    const std::size_t offset = static_cast<std::size_t>(snapshot_span->data() - raw.data());
+    const std::size_t offset = static_cast<std::size_t>(snapshot_span->data() - result.data());
     const std::size_t size = snapshot_span->size();
+    std::string raw = reply.take_raw_result();
     raw.resize(offset + size);
     raw.erase(0, offset);
     snapshot.bytes = std::move(raw);

@@ -115,5 +115,19 @@ TEST(FrameDecoder, KeepsMemoryBoundedWhileDiscarding) {
   EXPECT_EQ(drain(decoder), std::vector<std::string>{"{}"});
 }
 
+TEST(FrameDecoder, HandsOverAFrameAndKeepsWhatFollows) {
+  FrameDecoder decoder(1000);
+  decoder.feed("a\n" + std::string(100, 'b'));
+  decoder.feed(std::string(100, 'b') + "\r\nc\nd");
+  ASSERT_EQ(decoder.next().frame, "a");
+  ASSERT_EQ(decoder.next().status, FrameDecoder::Status::kFrame);
+  EXPECT_EQ(decoder.take_frame(), std::string(200, 'b'));
+  EXPECT_EQ(decoder.next().frame, "c");
+  EXPECT_EQ(decoder.take_frame(), "c");
+  EXPECT_EQ(decoder.next().status, FrameDecoder::Status::kNeedMore);
+  decoder.feed("\n");
+  EXPECT_EQ(decoder.next().frame, "d");
+}
+
 }  // namespace
 }  // namespace codeloc::ipc

@@ -239,5 +239,110 @@ TEST_F(RpcPeerTest, DroppingThePeerDiscardsPendingCallsWithoutCallingThem) {
   EXPECT_FALSE(called);
 }
 
+// A result over RpcPeer::kOffLoopParseBytes: parsed on the worker.
+std::string big_result(char fill) {
+  return R"({"summary":{"assets":2},"snapshot":{"pad":")" +
+         std::string(RpcPeer::kOffLoopParseBytes + 1000, fill) + R"("}})";
+}
+
+TEST_F(RpcPeerTest, DeliversABigResultAsTheSmallPathDoesWithItsMembers) {
+  const std::string result = big_result('x');
+  serve([&](const Message& m) { return make_raw_result(m.id, result); });
+  client_->start({});
+  std::optional<RpcReply> reply;
+  client_->call("definitions.get", nlohmann::json::object(), milliseconds(20'000),
+                [&](RpcReply r) { reply = std::move(r); });
+  ASSERT_TRUE(run_until(io_, [&] { return reply.has_value(); }));
+  ASSERT_TRUE(reply->ok());
+  EXPECT_EQ(reply->raw_result(), result);
+  ASSERT_TRUE(reply->has_result_members());
+  EXPECT_EQ(reply->result_member("snapshot"), member_span(result, "snapshot"));
+  EXPECT_EQ(reply->result_member("summary"), std::optional<std::string_view>(R"({"assets":2})"));
+  EXPECT_FALSE(reply->result_member("absent").has_value());
+}
+
+TEST_F(RpcPeerTest, KeepsTheOrderOfABigResponseAndTheSmallFramesAfterIt) {
+  std::vector<nlohmann::json> ids;
+  serve([&](const Message& m) {
+    ids.push_back(m.id);
+    if (ids.size() == 2) {
+      server_->send(make_raw_result(ids[0], big_result('y')));
+      server_->send(make_result(ids[1], "small"));
+      server_->send(make_notification("after"));
+    }
+    return std::string();
+  });
+  std::vector<std::string> events;
+  client_->start({.on_message = [&](Message m) { events.push_back("notification " + m.method); },
+                  .on_too_large = nullptr,
+                  .on_closed = nullptr});
+  client_->call("big", {}, milliseconds(20'000), [&](RpcReply r) {
+    events.push_back(r.ok() && r.raw_result().size() > RpcPeer::kOffLoopParseBytes ? "big" : "?");
+  });
+  client_->call("small", {}, milliseconds(20'000), [&](RpcReply r) {
+    events.push_back(r.ok() ? r.result().get<std::string>() : "?");
+  });
+  ASSERT_TRUE(run_until(io_, [&] { return events.size() == 3; }));
+  EXPECT_EQ(events, (std::vector<std::string>{"big", "small", "notification after"}));
+}
+
+TEST_F(RpcPeerTest, ABigMalformedFrameGivesTheSameParseErrorAsAtOnce) {
+  const std::string frame = R"({"jsonrpc":"2.0","id":1,"result":")" +
+                            std::string(RpcPeer::kOffLoopParseBytes, 'z') + "\x01\"}";
+  const Message expected = parse_message(frame);
+  ASSERT_EQ(expected.kind, MessageKind::kInvalid);
+  std::optional<Message> got;
+  client_->start({.on_message = [&](Message m) { got = std::move(m); },
+                  .on_too_large = nullptr,
+                  .on_closed = nullptr});
+  server_->start({});
+  server_->send(frame);
+  ASSERT_TRUE(run_until(io_, [&] { return got.has_value(); }));
+  EXPECT_EQ(got->kind, MessageKind::kInvalid);
+  ASSERT_TRUE(got->error.has_value());
+  EXPECT_EQ(got->error->code(), expected.error->code());
+  EXPECT_EQ(got->error->message(), expected.error->message());
+}
+
+TEST_F(RpcPeerTest, AHangUpAfterABigResponseComesAfterItsAnswer) {
+  std::vector<std::string> events;
+  serve([&](const Message& m) {
+    server_->send(make_raw_result(m.id, big_result('w')));
+    server_->channel().close_after_flush();
+    return std::string();
+  });
+  client_->start(
+      {.on_message = nullptr,
+       .on_too_large = nullptr,
+       .on_closed = [&](const boost::system::error_code&) { events.push_back("closed"); }});
+  client_->call("big", {}, milliseconds(20'000),
+                [&](RpcReply r) { events.push_back(r.ok() ? "answer" : "error"); });
+  ASSERT_TRUE(run_until(io_, [&] { return events.size() == 2; }));
+  EXPECT_EQ(events, (std::vector<std::string>{"answer", "closed"}));
+}
+
+TEST_F(RpcPeerTest, ClosingOrDroppingThePeerWhileABigFrameParsesIsSafe) {
+  for (const bool drop : {false, true}) {
+    SetUp();
+    bool received = false, answered = false;
+    serve([&](const Message& m) {
+      received = true;
+      return make_raw_result(m.id, big_result('v'));
+    });
+    client_->start({});
+    client_->call("big", {}, milliseconds(20'000), [&](RpcReply r) { answered = r.ok(); });
+    // Wait until the big frame has reached the client's worker (nothing pending to read).
+    ASSERT_TRUE(run_until(io_, [&] { return received && server_->channel().queued_bytes() == 0; }));
+    if (drop) {
+      client_.reset();
+    } else {
+      client_->close();
+    }
+    io_.restart();
+    io_.run_for(milliseconds(200));
+    EXPECT_FALSE(answered);
+  }
+}
+
 }  // namespace
 }  // namespace codeloc::ipc
