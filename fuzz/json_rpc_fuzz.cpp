@@ -21,6 +21,7 @@
 #include "config/settings.h"
 #include "daemon/control/control_methods.h"
 #include "daemon/control/live_supervision.h"
+#include "daemon/processes/process_signals.h"
 #include "ipc/json_rpc.h"
 #include "ipc/protocol.h"
 
@@ -29,8 +30,7 @@ namespace {
 using namespace codeloc;
 using nlohmann::json;
 
-// Fake pids far above pid_max, as in tests/daemon/supervision/supervisor_test.cpp: nothing is
-// started and no signal can reach a real process.
+// Starts nothing: its pids are names only, and their signals go to NullSignals.
 class FakeLauncher final : public daemon::ProcessLauncher {
  public:
   daemon::LaunchResult launch(const daemon::LaunchSpec&) override {
@@ -40,7 +40,15 @@ class FakeLauncher final : public daemon::ProcessLauncher {
   }
 
  private:
-  pid_t next_pid_ = 90'000'000;
+  pid_t next_pid_ = 4'000;
+};
+
+// Sends nothing and finds no process (tests/daemon/fake_process_signals.h records; this needs not).
+class NullSignals final : public daemon::ProcessSignals {
+ public:
+  int signal_group(pid_t, int) override { return 0; }
+  int signal_process(pid_t, int) override { return 0; }
+  std::vector<pid_t> location_processes(pid_t, const std::string&) override { return {}; }
 };
 
 class NullSubscriber final : public daemon::EventSubscriber {
@@ -62,8 +70,9 @@ struct Fixture {
   boost::asio::io_context io;
   daemon::SystemClock clock;
   FakeLauncher launcher;
+  NullSignals signals;
   config::Settings settings = config::Settings::defaults({}, 1000);
-  daemon::Supervisor supervisor{io, clock, launcher, settings, daemon::LocationOptions{}};
+  daemon::Supervisor supervisor{io, clock, launcher, settings, daemon::LocationOptions{}, signals};
   daemon::LiveSupervision supervision{io, supervisor, {}};
   daemon::ControlContext context{supervision, clock, "/run/codeloc/codeloc.sock",
                                  std::chrono::system_clock::time_point{}};

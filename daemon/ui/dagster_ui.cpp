@@ -174,9 +174,11 @@ std::vector<std::string> helper_environment(const std::vector<std::string>& daem
 }
 
 DagsterUi::DagsterUi(boost::asio::io_context& io, ProcessLauncher& launcher,
-                     const Supervisor& supervisor, DagsterUiOptions options)
+                     const Supervisor& supervisor, DagsterUiOptions options,
+                     ProcessSignals& signals)
     : io_(io),
       launcher_(launcher),
+      signals_(signals),
       supervisor_(supervisor),
       options_(std::move(options)),
       settle_timer_(io),
@@ -495,10 +497,8 @@ void DagsterUi::stop_all(std::function<void()> done) {
   }
   if (!groups_.empty()) {
     spdlog::info("stopping dagster-webserver and dagster-daemon");
-    for (pid_t group : groups_) {
-      ::kill(-group, SIGTERM);
-      ::kill(-group, SIGCONT);
-    }
+    for (pid_t group : groups_)
+      signals_.stop_group(group, SIGTERM);
     kill_timer_.expires_after(options_.stop_timeout);
     kill_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
@@ -510,7 +510,7 @@ void DagsterUi::stop_all(std::function<void()> done) {
 }
 
 bool DagsterUi::groups_gone() {
-  std::erase_if(groups_, [](pid_t group) { return ::kill(-group, 0) != 0 && errno == ESRCH; });
+  std::erase_if(groups_, [this](pid_t group) { return signals_.signal_group(group, 0) == ESRCH; });
   return groups_.empty();
 }
 
@@ -533,7 +533,7 @@ void DagsterUi::check_stopped() {
 
 void DagsterUi::kill_all_now() {
   for (pid_t group : groups_)
-    ::kill(-group, SIGKILL);
+    signals_.signal_group(group, SIGKILL);
 }
 
 json DagsterUi::info() const {

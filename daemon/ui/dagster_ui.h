@@ -33,6 +33,7 @@
 #include "config/settings.h"
 #include "daemon/processes/helper_processes.h"
 #include "daemon/processes/process_launcher.h"
+#include "daemon/processes/process_signals.h"
 #include "daemon/supervision/supervisor.h"
 
 namespace codeloc::daemon {
@@ -77,12 +78,13 @@ std::filesystem::path dagster_home_for(const std::filesystem::path& setting,
 std::vector<std::string> helper_environment(const std::vector<std::string>& daemon_env,
                                             const std::filesystem::path& home);
 
-// REQUIRES: io, launcher and supervisor outlive it; register it with Supervisor::add_helpers
-// (kBeforeLocations) and add_listener before the first workspace is applied.
+// REQUIRES: io, launcher, supervisor and signals outlive it; register it with
+// Supervisor::add_helpers (kBeforeLocations) and add_listener before the first workspace is
+// applied.
 class DagsterUi final : public HelperProcesses, public SupervisorListener {
  public:
   DagsterUi(boost::asio::io_context& io, ProcessLauncher& launcher, const Supervisor& supervisor,
-            DagsterUiOptions options);
+            DagsterUiOptions options, ProcessSignals& signals = ProcessSignals::system());
   // SIGKILL to whatever is left (a clean shutdown stops them first).
   ~DagsterUi() override;
   DagsterUi(const DagsterUi&) = delete;
@@ -122,6 +124,7 @@ class DagsterUi final : public HelperProcesses, public SupervisorListener {
 
   boost::asio::io_context& io_;
   ProcessLauncher& launcher_;
+  ProcessSignals& signals_;
   const Supervisor& supervisor_;
   DagsterUiOptions options_;
   std::filesystem::path workspace_file_;

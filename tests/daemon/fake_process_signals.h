@@ -3,7 +3,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cerrno>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,7 +23,10 @@ class FakeProcessSignals final : public ProcessSignals {
     bool operator==(const Sent&) const = default;
   };
 
+  // Signal 0 (is the group there?) is answered, not recorded: ESRCH once the test says the
+  // group is gone.
   int signal_group(pid_t group, int signal) override {
+    if (signal == 0) return groups_exist && !gone_groups.contains(group) ? 0 : ESRCH;
     sent.push_back({group, signal, true});
     return 0;
   }
@@ -48,6 +53,9 @@ class FakeProcessSignals final : public ProcessSignals {
   // leader -> the processes of its location the scan finds (none unless set).
   std::map<pid_t, std::vector<pid_t>> alive;
   int scans = 0;
+  // Which process groups a signal 0 finds: all but gone_groups, or none.
+  bool groups_exist = true;
+  std::set<pid_t> gone_groups;
 };
 
 }  // namespace codeloc::daemon::testing

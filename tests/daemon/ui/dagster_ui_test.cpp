@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "tests/daemon/fake_location_driver.h"
+#include "tests/daemon/fake_process_signals.h"
 #include "tests/daemon/temp_folder.h"
 
 namespace codeloc::daemon {
@@ -25,7 +26,7 @@ using ::testing::HasSubstr;
 using workspace::LocationKind;
 using workspace::LocationSpec;
 
-// Fake pids far above pid_max: nothing sent to them (or their groups) reaches a real process.
+// Starts nothing: its pids are names only, and their signals go to a FakeProcessSignals.
 class FakeHelperLauncher final : public ProcessLauncher {
  public:
   LaunchResult launch(const LaunchSpec& spec) override {
@@ -36,7 +37,7 @@ class FakeHelperLauncher final : public ProcessLauncher {
     return result;
   }
   std::vector<LaunchSpec> launched;
-  pid_t next_pid = 91'000'000;
+  pid_t next_pid = 4'000;
   std::function<void(const LaunchSpec&)> on_launch;
 };
 
@@ -190,7 +191,7 @@ class DagsterUiTest : public ::testing::Test {
         webserver_.emplace(io_, options_.port);
       }
     };
-    ui_.emplace(io_, ui_launcher_, supervisor_, options_);
+    ui_.emplace(io_, ui_launcher_, supervisor_, options_, ui_signals_);
     supervisor_.add_helpers(&*ui_, HelperStop::kBeforeLocations);
     supervisor_.add_listener(&*ui_);
     return *ui_;
@@ -206,10 +207,17 @@ class DagsterUiTest : public ::testing::Test {
   FakeHelperLauncher launcher_;     // the locations'
   FakeHelperLauncher ui_launcher_;  // the helpers'
   config::Settings settings_;
-  Supervisor supervisor_{io_, clock_, launcher_, settings_, LocationOptions{}};
+  testing::FakeProcessSignals location_signals_;  // the locations' pids are names only too
+  Supervisor supervisor_{io_, clock_, launcher_, settings_, LocationOptions{}, location_signals_};
   DagsterUiOptions options_;
   std::vector<std::string> ready_;
   std::optional<FakeWebserver> webserver_;
+  // Every group is gone as soon as it is asked about, as for a helper that exits at once.
+  testing::FakeProcessSignals ui_signals_ = [] {
+    testing::FakeProcessSignals signals;
+    signals.groups_exist = false;
+    return signals;
+  }();
   std::optional<DagsterUi> ui_;
 
   // Runs the loop until `count` helpers have been launched.
@@ -253,7 +261,7 @@ TEST_F(DagsterUiTest, WaitsForEveryLocationToSettleThenStartsBothHelpers) {
   nlohmann::json info = ui.info();
   EXPECT_EQ(info["processes"][0]["name"], "dagster-webserver");
   EXPECT_EQ(info["processes"][0]["state"], "running");
-  EXPECT_EQ(info["processes"][0]["pid"], 91'000'000);
+  EXPECT_EQ(info["processes"][0]["pid"], 4'000);
   EXPECT_EQ(info["processes"][1]["name"], "dagster-daemon");
   EXPECT_EQ(info["url"], "http://127.0.0.1:" + std::to_string(options_.port));
   EXPECT_EQ(info["error"], nullptr);
@@ -281,7 +289,7 @@ TEST_F(DagsterUiTest, AnExitedHelperStartsAgainAfterTheBackoff) {
   DagsterUi& ui = make_ui();
   supervisor_.apply({});
   run_until_launched(2);
-  EXPECT_TRUE(ui.on_reaped(91'000'001, ExitStatus{false, 1}));  // dagster-daemon
+  EXPECT_TRUE(ui.on_reaped(4'001, ExitStatus{false, 1}));  // dagster-daemon
   EXPECT_EQ(ui.info()["processes"][1]["state"], "backoff");
   EXPECT_EQ(ui.info()["processes"][1]["error"], "it exited (exited with code 1)");
   while (ui_launcher_.launched.size() < 3)
@@ -310,8 +318,8 @@ TEST_F(DagsterUiTest, StopsBeforeTheLocationsAndFinishesOnceItsProcessesAreGone)
   EXPECT_EQ(supervisor_.find("etl")->state(), LocationState::kStarting)
       << "the locations wait for the UI to stop";
   EXPECT_EQ(ui.info()["processes"][0]["state"], "stopping");
-  ui.on_reaped(91'000'000, ExitStatus{true, 15});
-  ui.on_reaped(91'000'001, ExitStatus{true, 15});
+  ui.on_reaped(4'000, ExitStatus{true, 15});
+  ui.on_reaped(4'001, ExitStatus{true, 15});
   while (supervisor_.find("etl")->state() != LocationState::kStopping)
     io_.run_one();
   EXPECT_EQ(ui.info()["processes"][1]["state"], "stopped");
