@@ -46,6 +46,7 @@ class FakeLauncher final : public daemon::ProcessLauncher {
 // Sends nothing and finds no process (tests/daemon/fake_process_signals.h records; this needs not).
 class NullSignals final : public daemon::ProcessSignals {
  public:
+  std::optional<daemon::ReapedChild> reap_child() override { return std::nullopt; }
   int signal_group(pid_t, int) override { return 0; }
   int signal_process(pid_t, int) override { return 0; }
   std::vector<pid_t> location_processes(pid_t, const std::string&) override { return {}; }

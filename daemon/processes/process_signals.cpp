@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include "daemon/processes/process_tree.h"
 
@@ -22,6 +23,25 @@ void ProcessSignals::kill_location(pid_t leader, const std::string& token) {
 ProcessSignals& ProcessSignals::system() {
   static SystemProcessSignals signals;
   return signals;
+}
+
+std::optional<ReapedChild> SystemProcessSignals::reap_child() {
+  int status = 0;
+  pid_t pid;
+  do {
+    pid = ::waitpid(-1, &status, WNOHANG);
+  } while (pid < 0 && errno == EINTR);
+  if (pid <= 0) return std::nullopt;
+  bool signaled = WIFSIGNALED(status);
+  return ReapedChild{pid, ExitStatus{signaled, signaled ? WTERMSIG(status) : WEXITSTATUS(status)}};
+}
+
+void SystemProcessSignals::begin_scans() {
+  batches_.push_back(std::make_unique<ProcessScanBatch>());
+}
+
+void SystemProcessSignals::end_scans() {
+  if (!batches_.empty()) batches_.pop_back();
 }
 
 int SystemProcessSignals::signal_group(pid_t group, int signal) {

@@ -1,13 +1,16 @@
 #include "daemon/processes/process_tree.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 namespace codeloc::daemon {
@@ -98,6 +101,38 @@ ProcTable read_proc_table() {
 
 int batch_depth = 0;
 std::optional<ProcTable> batch_table;
+std::set<std::pair<pid_t, std::string>> batch_gone;  // location_surely_gone() said so
+
+// This process's children, from every thread's /proc/self/task/TID/children (a child is listed
+// under the thread that forked it, an orphan under the thread it was re-parented to); nullopt when
+// one of those files cannot be read (a thread that ended meanwhile, or a kernel without them).
+std::optional<std::vector<pid_t>> own_children() {
+  DIR* dir = ::opendir("/proc/self/task");
+  if (!dir) return std::nullopt;
+  std::vector<pid_t> children;
+  bool complete = true;
+  while (dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    std::string path = std::string("/proc/self/task/") + entry->d_name + "/children";
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    std::optional<std::string> text;
+    if (fd >= 0) {
+      text = read_to_end(fd);
+      ::close(fd);
+    }
+    if (!text) {
+      complete = false;
+      break;
+    }
+    const char* p = text->c_str();
+    char* end = nullptr;
+    for (long pid; (pid = std::strtol(p, &end, 10)) > 0; p = end)
+      children.push_back(static_cast<pid_t>(pid));
+  }
+  ::closedir(dir);
+  if (!complete) return std::nullopt;
+  return children;
+}
 
 const ProcTable& proc_table(ProcTable& fresh) {
   if (batch_depth == 0) return fresh = read_proc_table();
@@ -112,10 +147,32 @@ ProcessScanBatch::ProcessScanBatch() {
 }
 
 ProcessScanBatch::~ProcessScanBatch() {
-  if (--batch_depth == 0) batch_table.reset();
+  if (--batch_depth == 0) {
+    batch_table.reset();
+    batch_gone.clear();
+  }
+}
+
+bool location_surely_gone(pid_t leader, const std::string& token) {
+  if (::kill(-leader, 0) == 0 || errno != ESRCH) return false;
+  if (::kill(leader, 0) == 0 || errno != ESRCH) return false;
+  std::optional<std::vector<pid_t>> children = own_children();
+  if (!children) return false;
+  if (token.empty()) return true;
+  const std::string marker = std::string(kEnvInstance) + "=" + token;
+  return std::none_of(children->begin(), children->end(),
+                      [&](pid_t child) { return environ_has(child, marker); });
 }
 
 std::vector<pid_t> location_processes(pid_t leader, const std::string& token) {
+  // The quick look costs a few reads of the daemon's own /proc files instead of one per process
+  // on the machine; a batch that has read /proc already answers from its pass. A batch remembers
+  // whom the quick look found gone (gone stays gone: nothing is left to start a process).
+  if (batch_depth > 0 && batch_gone.contains({leader, token})) return {};
+  if (!(batch_depth > 0 && batch_table) && location_surely_gone(leader, token)) {
+    if (batch_depth > 0) batch_gone.insert({leader, token});
+    return {};
+  }
   ProcTable fresh;
   const ProcTable& procs = proc_table(fresh);
 

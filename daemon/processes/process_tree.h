@@ -30,8 +30,19 @@ std::optional<std::string> read_to_end(int fd);
 std::optional<std::string> read_proc_file(pid_t pid, const char* name);
 
 // One pass over /proc, or the batch's (below). `token` is the value of CODELOC_INSTANCE given to
-// this location's child.
+// this location's child. When no batch has read /proc yet and location_surely_gone() says so, the
+// answer is empty without a pass.
 std::vector<pid_t> location_processes(pid_t leader, const std::string& token);
+
+// True when no process of the location can be left, shown without reading every process's stat:
+// the leader is gone (reaped: kill(leader, 0) is ESRCH), so is its group (kill(-leader, 0):
+// ESRCH, zombies included), and no child of this process carries the token. That covers
+// location_processes() exactly: once the group is empty, whatever the location left outside it
+// has no living ancestor in the group, so it was re-parented to the daemon (a child subreaper)
+// and is one of its children (found by the token) or their descendant (found only through such a
+// child); without a subreaper it went to init, out of the scan's sight too. False: it cannot tell
+// (something is left, or a /proc file of the daemon's own could not be read); scan then.
+bool location_surely_gone(pid_t leader, const std::string& token);
 
 // While one lives, location_processes() reads /proc once and answers every call from that pass.
 // The daemon asks about every location after one event (a reaped child, a state change), and a

@@ -122,6 +122,9 @@ std::optional<pid_t> Location::pid() const {
 
 bool Location::processes_gone(const Child& child) const {
   if (child.pid <= 0) return child.exited;  // an attached code server: gone once closed
+  // Gone stays gone: an exited child whose processes were all gone has none left to start more.
+  // So the restart after a crash (launch() retires the current child) looks at nothing again.
+  if (child.reported_gone) return true;
   return child.exited && signals_.location_processes(child.pid, child.token).empty();
 }
 

@@ -1,14 +1,12 @@
 #include "daemon/supervision/supervisor.h"
 
 #include <algorithm>
-#include <cerrno>
+#include <optional>
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
-#include <sys/wait.h>
 
 #include "daemon/logs/log_context.h"
-#include "daemon/processes/process_tree.h"
 #include "workspace/values.h"
 
 namespace codeloc::daemon {
@@ -145,12 +143,11 @@ void Supervisor::kill_all_now() {
 }
 
 void Supervisor::reap() {
-  ProcessScanBatch batch;  // one pass over /proc for every location's check, here and in settle()
-  int status = 0;
-  pid_t pid;
-  while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-    ExitStatus exit{WIFSIGNALED(status),
-                    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)};
+  // One pass over /proc (at most) for every location's check, here and in settle().
+  ProcessSignals::ScanBatch batch(signals_);
+  while (std::optional<ReapedChild> reaped = signals_.reap_child()) {
+    const pid_t pid = reaped->pid;
+    const ExitStatus& exit = reaped->status;
     bool owned = false;
     for (auto& location : locations_) {
       if ((owned = location->on_reaped(pid, exit))) break;
@@ -171,7 +168,7 @@ void Supervisor::reap() {
 }
 
 void Supervisor::settle() {
-  ProcessScanBatch batch;
+  ProcessSignals::ScanBatch batch(signals_);
   std::erase_if(removing_, [](const std::unique_ptr<Location>& location) {
     return location->state() == LocationState::kStopped && location->all_processes_gone();
   });

@@ -34,7 +34,8 @@ class SupervisorListener {
 };
 
 // REQUIRES: io, clock, launcher, signals and settings outlive the supervisor. `signals` is what
-// the locations signal their process groups and scan /proc with (tests pass a fake).
+// the supervisor reaps with and the locations signal their process groups and scan /proc with
+// (tests pass a fake).
 class Supervisor final : private LocationObserver {
  public:
   Supervisor(boost::asio::io_context& io, const Clock& clock, ProcessLauncher& launcher,
@@ -50,7 +51,8 @@ class Supervisor final : private LocationObserver {
   void stop_all(std::function<void()> done);
   // SIGKILL to every process of every location (a second Ctrl-C).
   void kill_all_now();
-  // Reaps every exited child (call on SIGCHLD) and lets locations notice their processes are gone.
+  // Reaps every exited child (ProcessSignals::reap_child; call on SIGCHLD) and lets locations
+  // notice their processes are gone.
   void reap();
 
   Location* find(const std::string& name);

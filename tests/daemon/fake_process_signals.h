@@ -1,10 +1,13 @@
-// A ProcessSignals that sends nothing: it records every signal and answers the /proc scan from
-// what the test says is alive, so that supervision tests can use any pid.
+// A ProcessSignals that sends nothing and reaps nothing real: it records every signal, hands out
+// the exits the test queued (`exits`) and answers the /proc scan from what the test says is alive,
+// so that supervision tests can use any pid.
 #pragma once
 
 #include <algorithm>
 #include <cerrno>
+#include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -22,6 +25,18 @@ class FakeProcessSignals final : public ProcessSignals {
     bool group;
     bool operator==(const Sent&) const = default;
   };
+
+  std::optional<ReapedChild> reap_child() override {
+    if (exits.empty()) return std::nullopt;
+    ReapedChild reaped = exits.front();
+    exits.pop_front();
+    return reaped;
+  }
+  void begin_scans() override {
+    ++batches;
+    ++batch_depth;
+  }
+  void end_scans() override { --batch_depth; }
 
   // Signal 0 (is the group there?) is answered, not recorded: ESRCH once the test says the
   // group is gone.
@@ -53,6 +68,10 @@ class FakeProcessSignals final : public ProcessSignals {
   // leader -> the processes of its location the scan finds (none unless set).
   std::map<pid_t, std::vector<pid_t>> alive;
   int scans = 0;
+  // What reap_child() hands out, in order, one per call.
+  std::deque<ReapedChild> exits;
+  int batches = 0;      // begin_scans() calls
+  int batch_depth = 0;  // begun and not yet ended
   // Which process groups a signal 0 finds: all but gone_groups, or none.
   bool groups_exist = true;
   std::set<pid_t> gone_groups;

@@ -54,6 +54,60 @@ TEST(ProcessTree, FindsTheGroupAndAGrandchildThatLeftIt) {
   EXPECT_TRUE(location_processes(child, "test-token").empty());
 }
 
+// Starts `script` under /bin/sh with CODELOC_INSTANCE=`token`, in its own group (the launcher's).
+LaunchResult process_tree_launch(const std::string& script, const std::string& token) {
+  LaunchSpec spec;
+  spec.argv = {"/bin/sh", "-c", script};
+  spec.env = {"PATH=/usr/bin:/bin", std::string(kEnvInstance) + "=" + token};
+  ForkExecLauncher launcher;
+  return launcher.launch(spec);
+}
+
+TEST(ProcessTree, AReapedLeaderAloneInItsGroupIsSurelyGone) {
+  LaunchResult result = process_tree_launch("exit 0", "tree-lone");
+  ASSERT_EQ(result.kind, LaunchOutcome::Kind::kStarted) << result.error;
+  pid_t child = result.child.pid;
+  EXPECT_FALSE(location_surely_gone(child, "tree-lone")) << "not reaped yet: it cannot tell";
+  int status;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(location_surely_gone(child, "tree-lone"));
+  EXPECT_TRUE(location_processes(child, "tree-lone").empty());
+}
+
+TEST(ProcessTree, AGroupMemberLeftBehindIsNotSurelyGone) {
+  // The shell exits at once; the background sleep stays in its group.
+  LaunchResult result = process_tree_launch("sleep 300 & echo $!", "tree-member");
+  ASSERT_EQ(result.kind, LaunchOutcome::Kind::kStarted) << result.error;
+  pid_t child = result.child.pid;
+  pid_t member = std::stoi(read_lines(result.child.stdout_fd.get(), 1));
+  int status;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_FALSE(location_surely_gone(child, "tree-member"));
+  auto procs = location_processes(child, "tree-member");
+  EXPECT_NE(std::find(procs.begin(), procs.end(), member), procs.end());
+  ::kill(-child, SIGKILL);
+  ::waitpid(member, &status, 0);  // ours to reap only when this process is a subreaper
+}
+
+TEST(ProcessTree, AChildOfOursCarryingTheTokenIsNotSurelyGone) {
+  // What a grandchild that left the group becomes once its parent died: a child of the daemon
+  // (a subreaper) with the location's token.
+  LaunchResult holder = process_tree_launch("exec sleep 300", "tree-token");
+  ASSERT_EQ(holder.kind, LaunchOutcome::Kind::kStarted) << holder.error;
+  LaunchResult leader = process_tree_launch("exit 0", "tree-token");
+  ASSERT_EQ(leader.kind, LaunchOutcome::Kind::kStarted) << leader.error;
+  int status;
+  ASSERT_EQ(::waitpid(leader.child.pid, &status, 0), leader.child.pid);
+  // The holder's environment is readable once it has exec'd (the launcher returns after that).
+  EXPECT_FALSE(location_surely_gone(leader.child.pid, "tree-token"));
+  auto procs = location_processes(leader.child.pid, "tree-token");
+  EXPECT_NE(std::find(procs.begin(), procs.end(), holder.child.pid), procs.end());
+  EXPECT_TRUE(location_surely_gone(leader.child.pid, "tree-other")) << "another token";
+  ::kill(holder.child.pid, SIGKILL);
+  ASSERT_EQ(::waitpid(holder.child.pid, &status, 0), holder.child.pid);
+  EXPECT_TRUE(location_surely_gone(leader.child.pid, "tree-token"));
+}
+
 // Reading /proc/PID/stat of a process that was reaped after the file was opened fails with ESRCH.
 // libstdc++'s filebuf throws std::ios_failure there, and the daemon used to read /proc through an
 // istreambuf_iterator: any process on the machine exiting mid-scan aborted it ("terminate called

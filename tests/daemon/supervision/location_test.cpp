@@ -378,6 +378,36 @@ TEST_F(LocationTest, AsyncLaunchFailureIsACrashRestartedWithBackoff) {
   EXPECT_EQ(location_->pid(), 1000);
 }
 
+TEST_F(LocationTest, AChildFoundGoneIsNotScannedAgainWhenTheRestartRetiresIt) {
+  start_loaded();
+  EXPECT_TRUE(location_->on_reaped(1000, ExitStatus{false, 1}));
+  location_->check_processes_gone();
+  ASSERT_EQ(location_->state(), LocationState::kBackoff);
+  EXPECT_TRUE(location_->all_processes_gone());
+  int scans = signals_.scans;
+
+  location_->restart();  // from BACKOFF: launches at once, retiring the exited child
+  EXPECT_EQ(launcher_.launched.size(), 2u);
+  EXPECT_EQ(location_->state(), LocationState::kStarting);
+  EXPECT_EQ(signals_.scans, scans) << "nothing is scanned between the crash's check and the fork";
+  EXPECT_EQ(location_->pid(), 1001);
+}
+
+TEST_F(LocationTest, AChildWithProcessesLeftIsScannedUntilTheyAreGone) {
+  start_loaded();
+  signals_.alive[1000] = {1007};
+  EXPECT_TRUE(location_->on_reaped(1000, ExitStatus{false, 1}));
+  location_->check_processes_gone();
+  EXPECT_FALSE(location_->all_processes_gone());
+  int scans = signals_.scans;
+  EXPECT_FALSE(location_->all_processes_gone());
+  EXPECT_GT(signals_.scans, scans) << "not gone yet: each look scans";
+
+  signals_.alive.erase(1000);
+  location_->check_processes_gone();
+  EXPECT_TRUE(location_->all_processes_gone());
+}
+
 TEST_F(LocationTest, AsyncLaunchThatCanNeverStartIsALoadError) {
   launcher_.defer = true;
   launcher_.fail = LaunchOutcome::Kind::kCannotStart;

@@ -130,5 +130,40 @@ TEST_F(SupervisorTest, PolicyTakesTheEntrysRestartKeysOverTheDaemonDefaults) {
   EXPECT_EQ(policy.ping_interval, settings_.ping_interval);
 }
 
+TEST_F(SupervisorTest, ReapHandsEveryExitToTheLocationWhoseChildItWas) {
+  supervisor_.apply({{}, {command_spec("a", {"/bin/a"}), command_spec("b", {"/bin/b"})}});
+  pid_t a = *pid_of("a");
+  pid_t b = *pid_of("b");
+  signals_.exits = {
+      {b, ExitStatus{true, SIGKILL}}, {4242, ExitStatus{}}, {a, ExitStatus{false, 3}}};
+  supervisor_.reap();
+  EXPECT_TRUE(signals_.exits.empty()) << "reaped until none was waiting";
+  EXPECT_EQ(supervisor_.find("a")->state(), LocationState::kBackoff);
+  EXPECT_EQ(supervisor_.find("a")->machine().last_exit(), (ExitStatus{false, 3}));
+  EXPECT_EQ(supervisor_.find("b")->state(), LocationState::kBackoff);
+  EXPECT_EQ(supervisor_.find("b")->machine().last_exit(), (ExitStatus{true, SIGKILL}));
+  EXPECT_EQ(signals_.group_signals(a), std::vector<int>{SIGKILL}) << "the crash's sweep";
+  EXPECT_TRUE(signals_.group_signals(4242).empty()) << "an orphan is only reaped";
+}
+
+TEST_F(SupervisorTest, ReapLooksAtTheLocationsInsideOneScanBatch) {
+  supervisor_.apply({{}, {command_spec("a", {"/bin/a"})}});
+  pid_t a = *pid_of("a");
+  signals_.alive[a] = {a + 7};  // a grandchild is left: the location checks it
+  signals_.exits = {{a, ExitStatus{false, 1}}};
+  int batches = signals_.batches;
+  int scans = signals_.scans;
+  supervisor_.reap();
+  EXPECT_GT(signals_.batches, batches);
+  EXPECT_GT(signals_.scans, scans);
+  EXPECT_EQ(signals_.batch_depth, 0) << "every batch begun is ended";
+  EXPECT_FALSE(supervisor_.find("a")->all_processes_gone());
+
+  signals_.alive.erase(a);
+  supervisor_.reap();  // nothing to reap: the look again (as the recheck timer does) sees it gone
+  EXPECT_TRUE(supervisor_.find("a")->all_processes_gone());
+  EXPECT_EQ(signals_.batch_depth, 0);
+}
+
 }  // namespace
 }  // namespace codeloc::daemon
