@@ -4,7 +4,14 @@ in the same run on the same machine.
 
     bash bench/install-peers.sh        # once: supervisor (apt), pm2 and nodemon (npm, build/)
     python3 bench/peers.py [--cycles 30] [--saves 20] [--scenario all|crash|save|dagster]
+                           [--child python|c] [--codeloc [LABEL=]PATH ...] [--fastest-only]
                            [--json] [--write bench/RESULTS.md] [--timeout 60]
+
+`--codeloc` given more than once measures each daemon as its own rows of the same run (the one
+before a change and the one after, e.g. `--codeloc before=/tmp/old/codeloc --codeloc
+after=build/codeloc`); `--child c` runs a small C program (bench/peers_child.c, compiled with `cc`
+into each run's folder) instead of the Python child, so that the figures are the supervisors' own
+work rather than an interpreter's start-up.
 
 Standard library only (Python 3.11). See bench/README.md ("bench/peers.py") for the method.
 
@@ -46,6 +53,8 @@ BENCH_DIRS: list[str] = []  # the folders of reload_latency.py's runs (its marke
 # The child runs under the same interpreter as this script, isolated and without site (-I -S):
 # its start-up costs the same under every supervisor.
 CHILD_PYTHON = sys.executable
+# --child c: the same child in C (same stamps, same protocol answers), built by `cc`.
+CHILD_C_SOURCE = pathlib.Path(__file__).resolve().parent / "peers_child.c"
 
 # The child ---------------------------------------------------------------------------------------
 # One script for every supervisor. It appends `start PID T` as its first act and, in crash mode,
@@ -172,6 +181,8 @@ class Supervisor:
         self.pids: set[int] = set()
 
     def child_argv(self, mode: str) -> list[str]:
+        if getattr(self.args, "child", "python") == "c":
+            return [str(self.workdir / "child"), mode, str(self.stamps)]
         return [CHILD_PYTHON, "-I", "-S", str(self.workdir / "child.py"), mode, str(self.stamps)]
 
     def popen(self, argv: list[str], log_name: str, **kw) -> subprocess.Popen:
@@ -202,12 +213,13 @@ class Supervisor:
 
 
 class Codeloc(Supervisor):
-    def __init__(self, workdir, args, mode: str, restart: dict | None = None, debounce=None):
+    def __init__(self, workdir, args, mode: str, restart: dict | None = None, debounce=None,
+                 daemon: tuple[str, pathlib.Path] = ("codeloc", CODELOC)):
         super().__init__(workdir, args)
         self.mode = mode
         self.restart = restart
         self.debounce = debounce
-        self.label = "codeloc"
+        self.label, self.binary = daemon
         if mode == "crash":
             self.settings = (f"backoff initial {restart['initial']}, max {restart['max']}"
                              if restart else "defaults (backoff 100ms doubling to 30s)")
@@ -226,7 +238,7 @@ class Codeloc(Supervisor):
             f"      argv: {argv}\n"
             "      location_name: bench\n"
             "      working_directory: project\n" + extra)
-        cmd = [str(CODELOC), "serve", "-w", str(self.workdir / "workspace.yaml"),
+        cmd = [str(self.binary), "serve", "-w", str(self.workdir / "workspace.yaml"),
                "--socket", str(self.workdir / "codeloc.sock"),
                "--state-dir", str(self.workdir / "state")]
         if self.mode == "serve":
@@ -377,6 +389,8 @@ def in_workdir(name: str, body, pids: set[int], args):
     (workdir / "child.py").write_text(CHILD)
     ok = False
     try:
+        if getattr(args, "child", "python") == "c":
+            build_c_child(workdir)
         result = body(workdir)
         ok = True
         return result
@@ -385,6 +399,29 @@ def in_workdir(name: str, body, pids: set[int], args):
             log(f"  (kept {workdir})")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def build_c_child(workdir: pathlib.Path) -> None:
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        raise BenchError("--child c needs a C compiler (`cc`) on PATH")
+    argv = [cc, "-O2", "-o", str(workdir / "child"), str(CHILD_C_SOURCE)]
+    built = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    if built.returncode != 0:
+        raise BenchError(f"{shlex.join(argv)} failed:\n{built.stderr}")
+
+
+def daemons(args) -> list[tuple[str, pathlib.Path]]:
+    """The codeloc binaries to measure, as (row label, path): --codeloc [LABEL=]PATH, in order."""
+    given = args.codeloc or [str(CODELOC)]
+    out = []
+    for text in given:
+        label, sep, path = text.partition("=")
+        if not sep:
+            label, path = "", text
+        name = "codeloc" if len(given) == 1 and not label else f"codeloc {label or path}"
+        out.append((name, pathlib.Path(path).resolve()))
+    return out
 
 
 # Scenario 1: crash to restart --------------------------------------------------------------------
@@ -435,19 +472,31 @@ def crash_run(make, cycles: int, args, pids: set[int], max_delay_cycles: int | N
 
 def scenario_crash(args, pids) -> list[dict]:
     n = args.cycles
-    rows = [
-        crash_run(lambda w: Codeloc(w, args, "crash", {"initial": "1ms", "max": "1ms"}), n, args, pids),
+    fastest = {"initial": "1ms", "max": "1ms"}
+    rows, fastest_baselines, default_baselines = [], [], []
+    ours = daemons(args)
+    for daemon in ours:
+        short = daemon[0].removeprefix("codeloc ") + ", " if len(ours) > 1 else ""
+        fastest_baselines.append(len(fastest_baselines) + len(default_baselines))
+        rows.append(crash_run(lambda w, d=daemon: Codeloc(w, args, "crash", fastest, daemon=d),
+                              n, args, pids) | {"baseline": True, "short": f"{short}fastest"})
+        if args.fastest_only:
+            continue
         # Default backoff doubles from 100 ms; the 7th restart would wait 6.4 s, so 6 are measured.
-        crash_run(lambda w: Codeloc(w, args, "crash"), n, args, pids, max_delay_cycles=6),
-        crash_run(lambda w: Supervisord(w, args, "crash", True), n, args, pids),
-        crash_run(lambda w: Supervisord(w, args, "crash", False), n, args, pids),
-        crash_run(lambda w: PM2(w, args, "crash", True), n, args, pids),
-        crash_run(lambda w: PM2(w, args, "crash", False), n, args, pids),
-    ]
-    rows[0] |= {"baseline": True, "short": "fastest"}
-    rows[1] |= {"baseline": True, "short": "defaults"}
-    for row, to in zip(rows[2:], (0, 1, 0, 1)):  # fastest with fastest, defaults with defaults
-        row["ratio_to"] = to
+        default_baselines.append(len(fastest_baselines) + len(default_baselines))
+        rows.append(crash_run(lambda w, d=daemon: Codeloc(w, args, "crash", daemon=d), n, args,
+                              pids, max_delay_cycles=6) | {"baseline": True,
+                                                          "short": f"{short}defaults"})
+    peers = [(lambda w: Supervisord(w, args, "crash", True), True),
+             (lambda w: Supervisord(w, args, "crash", False), False),
+             (lambda w: PM2(w, args, "crash", True), True),
+             (lambda w: PM2(w, args, "crash", False), False)]
+    for make, is_fastest in peers:  # fastest with fastest, defaults with defaults
+        if args.fastest_only and not is_fastest:
+            continue
+        row = crash_run(make, n, args, pids)
+        row["ratio_to"] = fastest_baselines if is_fastest else default_baselines
+        rows.append(row)
     return rows
 
 
@@ -518,15 +567,18 @@ def save_run(make, saves: int, args, pids: set[int]) -> dict:
 
 def scenario_save(args, pids) -> list[dict]:
     n = args.saves
-    rows = [
-        save_run(lambda w: Codeloc(w, args, "serve", debounce="0"), n, args, pids),
-        save_run(lambda w: Codeloc(w, args, "serve", debounce="100ms"), n, args, pids),
-        save_run(lambda w: PM2(w, args, "serve", watch=True), n, args, pids),
-        save_run(lambda w: Nodemon(w, args), n, args, pids),
-    ]
-    rows[0] |= {"baseline": True, "short": "debounce 0"}
-    rows[1] |= {"baseline": True, "short": "debounce 100ms (default)"}
-    rows[2]["ratio_to"] = rows[3]["ratio_to"] = [0, 1]
+    rows = []
+    ours = daemons(args)
+    for daemon in ours:
+        prefix = f"{daemon[0]}, " if len(ours) > 1 else ""
+        rows.append(save_run(lambda w, d=daemon: Codeloc(w, args, "serve", debounce="0", daemon=d),
+                             n, args, pids) | {"baseline": True, "short": f"{prefix}debounce 0"})
+        rows.append(save_run(lambda w, d=daemon: Codeloc(w, args, "serve", debounce="100ms",
+                                                         daemon=d), n, args, pids)
+                    | {"baseline": True, "short": f"{prefix}debounce 100ms (default)"})
+    baselines = list(range(len(rows)))
+    for make in (lambda w: PM2(w, args, "serve", watch=True), lambda w: Nodemon(w, args)):
+        rows.append(save_run(make, n, args, pids) | {"ratio_to": baselines})
     return rows
 
 
@@ -662,6 +714,12 @@ def scenario_dagster(args, pids) -> list[dict]:
 
 
 # Report --------------------------------------------------------------------------------------------
+def child_name(result: dict) -> str:
+    if result.get("child") == "c":
+        return "C, bench/peers_child.c"
+    return "Python, `-I -S`"
+
+
 def ms(value) -> str:
     return "-" if value is None else rl.ms(value)
 
@@ -698,18 +756,18 @@ def markdown(result: dict) -> str:
     s = result["scenarios"]
     if "crash" in s:
         lines += ["### Crash to restart", "",
-                  "A child that exits with status 1 200 ms after its start. Latency: from the "
+                  f"A child ({child_name(result)}) that exits with status 1 200 ms after its "
+                  "start. Latency: from the "
                   "child's last timestamp before its exit to the next child's first timestamp "
                   "(both CLOCK_MONOTONIC, written by the child).", ""]
         lines += table(s["crash"], "restarts", "restarts") + [""]
-        seq = next((r for r in s["crash"] if r["supervisor"] == "codeloc"
-                    and r["settings"].startswith("defaults")), None)
-        if seq:
-            lines += ["codeloc's default backoff, restart by restart: "
+        for seq in (r for r in s["crash"] if r["supervisor"].startswith("codeloc")
+                    and r["settings"].startswith("defaults")):
+            lines += [f"{seq['supervisor']}'s default backoff, restart by restart: "
                       + ", ".join(ms(v) for v in seq["samples_ms"]) + " (the delay doubles from "
                       "100 ms up to 30 s; a run of 10 s resets it).", ""]
         for r in s["crash"]:
-            if r["supervisor"] != "codeloc" and r["settings"].startswith("defaults"):
+            if not r["supervisor"].startswith("codeloc") and r["settings"].startswith("defaults"):
                 lines += [f"{r['supervisor']} with its defaults, restart by restart: "
                           + (", ".join(ms(v) for v in r["samples_ms"]) or "none")
                           + (f"; then {r['gave_up']} after {r['starts']} starts" if r["gave_up"] else "")
@@ -748,7 +806,9 @@ def markdown(result: dict) -> str:
                 f"{result['load_after'][0]:.1f} after")
     lines += [f"- versions: {result['versions']}",
               f"- machine: {m['nproc']} CPUs ({m['cpu']}), kernel {m['kernel']}, "
-              f"Python {m['python']} (benchmark and child), codeloc {m['codeloc_commit']}{load}",
+              f"Python {m['python']} (benchmark{'' if result.get('child') == 'c' else ' and child'}), codeloc {m['codeloc_commit']}{load}",
+              *([f"- daemons: " + ", ".join(f"{label} = `{path}`" for label, path in result["daemons"])]
+                if len(result.get("daemons", [])) > 1 else []),
               f"- command: `{result['command']}`"]
     return "\n".join(lines) + "\n"
 
@@ -778,6 +838,15 @@ def main() -> int:
     parser.add_argument("--saves", type=int, default=20, help="saves per row (default 20)")
     parser.add_argument("--scenario", choices=["all", "crash", "save", "dagster"], default="all")
     parser.add_argument("--save-mode", choices=["rename", "inplace"], default="rename")
+    parser.add_argument("--child", choices=["python", "c"], default="python",
+                        help="the supervised child: Python (default) or C (bench/peers_child.c, "
+                             "built with cc); the Dagster scenario ignores it")
+    parser.add_argument("--codeloc", action="append", metavar="[LABEL=]PATH",
+                        help="a codeloc binary to measure (default build/codeloc); more than one: "
+                             "each gets its own rows in the same run (crash and save scenarios)")
+    parser.add_argument("--fastest-only", action="store_true",
+                        help="crash scenario: only the fastest settings of each supervisor (no "
+                             "defaults rows)")
     parser.add_argument("--settle", type=float, default=0.5,
                         help="quiet seconds (no new child) before each save (default 0.5)")
     parser.add_argument("--timeout", type=float, default=60, help="deadline of every wait (s)")
@@ -799,7 +868,7 @@ def main() -> int:
     if args.cycles < 1 or args.saves < 1:
         parser.error("--cycles and --saves must be at least 1")
 
-    needed = [CODELOC, PM2_BIN, NODEMON]
+    needed = [path for _, path in daemons(args)] + [PM2_BIN, NODEMON]
     if args.scenario in ("all", "dagster"):
         needed += [DAGSTER_PYTHON, rl.ANALYTICS / "analytics" / "definitions.py"]
     if rl.report_missing(needed, "run `bash bench/install-peers.sh`; build codeloc with "
@@ -809,7 +878,8 @@ def main() -> int:
 
     command = rl.command_line()
     result = {"command": command, "machine": rl.machine(), "versions": versions(), "scenarios": {},
-              "load_before": os.getloadavg()}
+              "load_before": os.getloadavg(), "child": args.child,
+              "daemons": [[label, str(path)] for label, path in daemons(args)]}
     pids: set[int] = set()
     with rl.Measuring(pids, lambda: [MARKER, *BENCH_DIRS]) as outcome:
         if args.scenario in ("all", "crash"):
