@@ -158,8 +158,8 @@ def profile_strace(workdir, proc, args) -> dict:
 
 def profile_perf(workdir, proc, args) -> dict:
     data = workdir / "perf.data"
-    rec = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "20000", "-p",
-                            str(proc.pid), "-o", str(data)], stdin=subprocess.DEVNULL,
+    rec = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "20000", "--no-inherit",
+                            "-p", str(proc.pid), "-o", str(data)], stdin=subprocess.DEVNULL,
                            stdout=subprocess.DEVNULL, stderr=open(workdir / "perf.err", "wb"),
                            start_new_session=True)
     try:
@@ -175,8 +175,9 @@ def profile_perf(workdir, proc, args) -> dict:
     report = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "--no-children",
                              "--sort", "dso,symbol", "--percent-limit", "1.5"],
                             capture_output=True, text=True, timeout=120).stdout
-    lines = [line for line in report.splitlines() if line.strip() and not line.startswith("#")]
-    samples = re.search(r"Samples: (\S+)", report) or re.search(r"of event .*?(\d+)", report)
+    lines = [line.rstrip(" -") for line in report.splitlines()
+             if line.strip() and not line.startswith("#")]
+    samples = re.search(r"# Samples: (\S+)", report)
     return {"top": lines[:25], "samples": samples.group(1) if samples else "?"}
 
 
