@@ -23,6 +23,7 @@ nlohmann::json location_status_json(const LocationStatus& status) {
   entry["pid"] = status.pid ? json(*status.pid) : json(nullptr);
   entry["restarts"] = status.restarts;
   entry["reloads"] = status.reloads;
+  entry["reload_queued"] = status.reload_queued;
   entry["since"] = iso8601(status.since);
   if (const auto& exit = status.last_exit) {
     entry["last_exit"] = exit->signaled ? json{{"signal", workspace::signal_name(exit->value)}}

@@ -621,6 +621,7 @@ LocationStatus Location::status() const {
   status.pid = pid();
   status.restarts = machine_.restarts();
   status.reloads = machine_.reloads();
+  status.reload_queued = machine_.reload_queued();
   status.since =
       clock_.wall_now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(
                               clock_.now() - machine_.since());

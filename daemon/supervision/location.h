@@ -56,6 +56,8 @@ struct LocationStatus {
   std::optional<pid_t> pid;  // the current child's, while it runs
   int restarts = 0;
   int reloads = 0;
+  // A change came while a load ran (STARTING, RELOADING): one more load follows its end.
+  bool reload_queued = false;
   std::chrono::system_clock::time_point since;  // when the state was entered (wall clock)
   std::optional<ExitStatus> last_exit;
   // The load error, crash reason or configuration problem (empty: none), and the code server's

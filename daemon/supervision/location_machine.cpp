@@ -144,6 +144,7 @@ void LocationMachine::on_exit(ExitStatus status) {
         driver_->cancel_timer(TimerKind::kPing);
         driver_->kill_all();
         want_running_ = false;
+        reload_queued_ = false;  // a later start reads the files anew
         if (!status.clean()) error_ = "the code server " + status.describe();
         enter(LocationState::kStopped);
       } else {

@@ -75,8 +75,10 @@ class LocationMachine {
   void restart();  // stop if running, then start; resets the backoff
   // The location's files or entry changed: load them in a new child beside the current one
   // (RELOADING), swap when it has loaded. While a load is running (STARTING, RELOADING) one more
-  // reload is queued, never more. A crash waiting in BACKOFF restarts at once. A STOPPED or
-  // STOPPING location is left alone.
+  // reload is queued, never more, and runs when that load ends: loaded or failed (LOAD_ERROR). A
+  // load that crashes, times out or stops instead forgets it: the next start reads the files
+  // anew. A crash waiting in BACKOFF restarts at once. A STOPPED or STOPPING location is left
+  // alone.
   void reload();
   // A fatal configuration problem (grpc_server entry, ...): LOAD_ERROR with this message.
   void fail_configuration(const std::string& message);

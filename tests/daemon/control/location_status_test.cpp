@@ -35,7 +35,8 @@ LocationStatus status_loaded_python() {
 TEST(LocationStatusJson, LoadedPythonLocationMatchesTheProtocolExample) {
   json entry = location_status_json(status_loaded_python());
   json expected = json::parse(R"({"name":"analytics","kind":"python_file","state":"LOADED",
-      "pid":4242,"restarts":0,"reloads":2,"since":"2026-11-23T20:00:01.250Z","last_exit":null,
+      "pid":4242,"restarts":0,"reloads":2,"reload_queued":false,
+      "since":"2026-11-23T20:00:01.250Z","last_exit":null,
       "error":null,"definitions_version":"sha256:9f2c","start_mode":"warm","cold_reason":null,
       "dagster_grpc":{"socket":"/var/lib/codeloc/dagster/analytics.sock","published":true,
                       "error":null},
@@ -116,6 +117,14 @@ TEST(LocationStatusJson, RestartsAndReloadsAreCounts) {
   json entry = location_status_json(status);
   EXPECT_EQ(entry["restarts"], 5);
   EXPECT_EQ(entry["reloads"], 7);
+}
+
+TEST(LocationStatusJson, ReloadQueuedSaysAChangeWaitsForTheRunningLoad) {
+  LocationStatus status;
+  status.state = LocationState::kStarting;
+  EXPECT_EQ(location_status_json(status)["reload_queued"], false);
+  status.reload_queued = true;
+  EXPECT_EQ(location_status_json(status)["reload_queued"], true);
 }
 
 TEST(LocationStatusJson, UnpublishedServedSocketSaysWhy) {

@@ -382,6 +382,74 @@ TEST_F(LocationMachineTest, ChangeDuringTheFirstLoadReloadsAfterIt) {
   EXPECT_EQ(driver_.candidate_launches, 1);
 }
 
+TEST_F(LocationMachineTest, ChangeDuringAFirstLoadThatFailsLoadsAgainAfterIt) {
+  auto& m = make();
+  m.start();
+  m.reload();
+  m.on_load_error("ValueError: boom");
+  EXPECT_EQ(m.state(), S::kReloading);  // the error process serves; the change is loaded
+  EXPECT_EQ(driver_.candidate_launches, 1);
+  EXPECT_FALSE(m.reload_queued());
+  m.on_candidate_loaded();
+  EXPECT_EQ(m.state(), S::kLoaded);
+  EXPECT_TRUE(m.error().empty());
+}
+
+TEST_F(LocationMachineTest, ChangeDuringAReloadThatFailsLoadsAgainAfterIt) {
+  auto& m = make();
+  m.start();
+  m.on_loaded();
+  m.reload();
+  m.reload();
+  m.on_candidate_load_error("SyntaxError: invalid syntax");
+  EXPECT_EQ(m.state(), S::kReloading);
+  EXPECT_EQ(driver_.candidate_launches, 2);
+  EXPECT_FALSE(m.reload_queued());
+}
+
+TEST_F(LocationMachineTest, ChangeDuringAFirstLoadThatCrashesIsTheRestartsToRead) {
+  auto& m = make();
+  m.start();
+  m.reload();
+  crash_and_exit();
+  EXPECT_EQ(m.state(), S::kBackoff);
+  EXPECT_FALSE(m.reload_queued());  // the restart reads the files anew
+  fire(TimerKind::kBackoff);
+  EXPECT_EQ(m.state(), S::kStarting);
+  EXPECT_EQ(driver_.launches, 2);
+  m.on_loaded();
+  EXPECT_EQ(m.state(), S::kLoaded);
+  EXPECT_EQ(driver_.candidate_launches, 0);
+}
+
+TEST_F(LocationMachineTest, ChangeDuringAFirstLoadThatTimesOutIsTheRestartsToRead) {
+  auto& m = make();
+  m.start();
+  m.reload();
+  fire(TimerKind::kStartup);
+  EXPECT_EQ(m.state(), S::kBackoff);
+  EXPECT_FALSE(m.reload_queued());
+  fire(TimerKind::kBackoff);
+  EXPECT_EQ(driver_.launches, 2);
+}
+
+TEST_F(LocationMachineTest, CleanExitDuringAFirstLoadForgetsTheQueuedChange) {
+  SupervisionPolicy policy;
+  policy.restart = RestartPolicy::kOnFailure;
+  auto& m = make(policy);
+  m.start();
+  m.reload();
+  m.on_exit(kCleanExit);
+  EXPECT_EQ(m.state(), S::kStopped);
+  // A later start reads the files anyway: no second load after it.
+  EXPECT_FALSE(m.reload_queued());
+  m.on_group_empty();
+  m.start();
+  m.on_loaded();
+  EXPECT_EQ(m.state(), S::kLoaded);
+  EXPECT_EQ(driver_.candidate_launches, 0);
+}
+
 TEST_F(LocationMachineTest, CandidateCrashFollowsTheBackoffRules) {
   auto& m = make();
   m.start();
