@@ -34,7 +34,7 @@ RpcPeer::~RpcPeer() {
 void RpcPeer::start(Handlers handlers) {
   handlers_ = std::move(handlers);
   std::weak_ptr<RpcPeer> weak = weak_from_this();
-  channel_->set_owned_frame_handler([weak](std::string frame) {
+  channel_->set_owned_frame_handler([weak](FramePieces frame) {
     if (auto self = weak.lock()) self->on_owned_frame(std::move(frame));
   });
   channel_->start({
@@ -99,7 +99,7 @@ void RpcPeer::close() {
 
 void RpcPeer::on_frame(std::string_view frame) {
   if (parsing_) {
-    deferred_.push_back({Deferred::Kind::kFrame, std::string(frame), {}});
+    deferred_.push_back({Deferred::Kind::kFrame, FramePieces{{std::string(frame)}}, {}});
     return;
   }
   Message message = parse_message(frame);
@@ -111,7 +111,7 @@ void RpcPeer::on_frame(std::string_view frame) {
   deliver(std::move(message), std::move(reply), frame.size());
 }
 
-void RpcPeer::on_owned_frame(std::string frame) {
+void RpcPeer::on_owned_frame(FramePieces frame) {
   if (parsing_) {
     deferred_.push_back({Deferred::Kind::kFrame, std::move(frame), {}});
     return;
@@ -158,16 +158,17 @@ RpcPeer::Parsed RpcPeer::parse_off_loop(std::string frame) {
   return parsed;
 }
 
-void RpcPeer::start_parse(std::string frame) {
+void RpcPeer::start_parse(FramePieces frame) {
   if (worker_.joinable()) worker_.join();  // the previous parse has posted its outcome already
   parsing_ = true;
   const std::uint64_t token = parse_token_;
   std::weak_ptr<RpcPeer> weak = weak_from_this();
   auto executor = channel_->get_executor();
-  auto shared_frame = std::make_shared<std::string>(std::move(frame));
+  auto shared_frame = std::make_shared<FramePieces>(std::move(frame));
   try {
     worker_ = std::thread([weak, token, executor, shared_frame] {
-      auto parsed = std::make_shared<Parsed>(parse_off_loop(std::move(*shared_frame)));
+      // Joining the pieces is a copy of the whole frame: here, not on the loop.
+      auto parsed = std::make_shared<Parsed>(parse_off_loop(std::move(*shared_frame).join()));
       boost::asio::post(executor, [weak, token, parsed] {
         if (auto self = weak.lock()) self->on_parsed(token, std::move(*parsed));
       });
@@ -178,7 +179,7 @@ void RpcPeer::start_parse(std::string frame) {
                  error.what());
     parsing_ = false;
     const std::size_t bytes = shared_frame->size();
-    Parsed parsed = parse_off_loop(std::move(*shared_frame));
+    Parsed parsed = parse_off_loop(std::move(*shared_frame).join());
     deliver(std::move(parsed.message), std::move(parsed.reply), bytes);
   }
 }
@@ -199,7 +200,8 @@ void RpcPeer::drain_deferred() {
         if (next.frame.size() >= kOffLoopParseBytes) {
           start_parse(std::move(next.frame));
         } else {
-          on_frame(next.frame);
+          const std::string frame = std::move(next.frame).join();
+          on_frame(frame);
         }
         break;
       case Deferred::Kind::kTooLarge:

@@ -100,15 +100,15 @@ class RpcPeer : public std::enable_shared_from_this<RpcPeer> {
   // What came from the channel while a big frame was being parsed.
   struct Deferred {
     enum class Kind { kFrame, kTooLarge, kClosed } kind;
-    std::string frame;
+    FramePieces frame;
     boost::system::error_code error;
   };
   static Parsed parse_off_loop(std::string frame);
 
   void on_frame(std::string_view frame);
-  void on_owned_frame(std::string frame);
+  void on_owned_frame(FramePieces frame);
   void on_channel_too_large();
-  void start_parse(std::string frame);
+  void start_parse(FramePieces frame);
   void on_parsed(std::uint64_t token, Parsed parsed);
   void deliver(Message message, std::optional<RpcReply> reply, std::size_t frame_bytes);
   void drain_deferred();

@@ -2,8 +2,8 @@
 
 #include <optional>
 #include <string_view>
+#include <system_error>
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "daemon/common/version.h"
@@ -76,9 +76,9 @@ std::shared_ptr<CodeServerSession> CodeServerSession::create(
   handlers.on_closed = [weak](const boost::system::error_code&) {
     auto self = weak.lock();
     if (!self) return;
-    // The definitions came before the close: they are reported first, once hashed.
-    if (self->hashing_) {
-      self->closed_while_hashing_ = true;
+    // The definitions came before the close: they are reported first, once versioned.
+    if (self->versioning_.busy()) {
+      self->closed_while_versioning_ = true;
       return;
     }
     if (self->callbacks_.on_closed) self->callbacks_.on_closed();
@@ -89,7 +89,10 @@ std::shared_ptr<CodeServerSession> CodeServerSession::create(
 
 CodeServerSession::CodeServerSession(std::shared_ptr<ipc::RpcPeer> peer, std::string location,
                                      Callbacks callbacks)
-    : peer_(std::move(peer)), location_(std::move(location)), callbacks_(std::move(callbacks)) {}
+    : peer_(std::move(peer)),
+      location_(std::move(location)),
+      callbacks_(std::move(callbacks)),
+      versioning_(peer_->channel().get_executor()) {}
 
 void CodeServerSession::load(std::chrono::milliseconds timeout) {
   json params = {{"protocol_version", ipc::kCodeServerProtocolVersion},
@@ -131,7 +134,6 @@ void CodeServerSession::request_definitions(std::chrono::milliseconds timeout) {
     }
     // A big result comes with its members found off the loop (RpcPeer); a small one is scanned
     // here, once for both members (each member_span() would validate the whole result again).
-    // The snapshot's bytes are then cut out of the result in place rather than copied.
     const std::string_view result = reply.raw_result();
     ipc::JsonObjectScan members;
     std::optional<std::string_view> snapshot_span, summary_span;
@@ -150,97 +152,83 @@ void CodeServerSession::request_definitions(std::chrono::milliseconds timeout) {
       self->report_load_error(LocationError{message, {{"message", message}}});
       return;
     }
-    Snapshot snapshot;
-    if (summary_span) {
-      snapshot.summary = json::parse(*summary_span, nullptr, false);
-      if (snapshot.summary.is_discarded()) snapshot.summary = nullptr;
-    }
     const std::size_t offset = static_cast<std::size_t>(snapshot_span->data() - result.data());
     const std::size_t size = snapshot_span->size();
-    std::string raw = reply.take_raw_result();
-    raw.resize(offset + size);
-    raw.erase(0, offset);
-    snapshot.bytes = std::move(raw);
+    std::optional<SnapshotCut> summary_cut;
+    if (summary_span) {
+      summary_cut = SnapshotCut{static_cast<std::size_t>(summary_span->data() - result.data()),
+                                summary_span->size()};
+    }
     if (self->load_reported_) return;
     self->load_reported_ = true;
-    self->hash_then_report(std::move(snapshot));
+    self->version_then_report(reply.take_raw_result(), SnapshotCut{offset, size}, summary_cut);
   });
 }
 
-void CodeServerSession::hash_then_report(Snapshot snapshot) {
-  std::optional<Sha256> hash;
-  try {
-    hash.emplace();
-  } catch (const Sha256Error& error) {
-    hash_failed(error);
-    return;
+CodeServerSession::Versioned CodeServerSession::version_snapshot(
+    std::string raw, SnapshotCut snapshot_cut, std::optional<SnapshotCut> summary_cut) {
+  Versioned out;
+  Snapshot& snapshot = out.snapshot;
+  if (summary_cut) {
+    std::string_view summary = std::string_view(raw).substr(summary_cut->offset, summary_cut->size);
+    snapshot.summary = json::parse(summary, nullptr, false);
+    if (snapshot.summary.is_discarded()) snapshot.summary = nullptr;
   }
-  if (snapshot.bytes.size() <= kHashSliceBytes) {
-    if (!hash_slice(*hash, snapshot.bytes)) return;
-    report_definitions(std::move(snapshot), *hash);
-    return;
-  }
-  // Hashing a big snapshot at once would hold the loop (~30 ms for 50 MB): hash one slice per
-  // loop callback instead, so control requests, pings and other locations' I/O run in between.
-  // Nothing is reported meanwhile (see on_closed in create()), so the owner sees the same order
-  // of events as with a synchronous hash.
-  hashing_ = std::make_unique<Hashing>(Hashing{std::move(snapshot), std::move(*hash), 0});
-  hash_next_slice();
-}
-
-void CodeServerSession::hash_next_slice() {
-  std::weak_ptr<CodeServerSession> weak = weak_from_this();
-  boost::asio::post(peer_->channel().get_executor(), [weak] {
-    auto self = weak.lock();
-    if (!self || !self->hashing_) return;  // destroyed or closed meanwhile
-    Hashing& hashing = *self->hashing_;
-    std::string_view rest = std::string_view(hashing.snapshot.bytes).substr(hashing.hashed);
-    std::string_view slice = rest.substr(0, kHashSliceBytes);
-    if (!self->hash_slice(hashing.hash, slice)) return;
-    hashing.hashed += slice.size();
-    if (hashing.hashed < hashing.snapshot.bytes.size()) {
-      self->hash_next_slice();
-      return;
-    }
-    std::unique_ptr<Hashing> done = std::move(self->hashing_);
-    self->report_definitions(std::move(done->snapshot), done->hash);
-    if (self->closed_while_hashing_) {
-      self->closed_while_hashing_ = false;
-      if (self->callbacks_.on_closed) self->callbacks_.on_closed();
-    }
-  });
-}
-
-bool CodeServerSession::hash_slice(Sha256& hash, std::string_view bytes) {
+  // Cut the snapshot's bytes out of the result in place rather than copy them.
+  raw.resize(snapshot_cut.offset + snapshot_cut.size);
+  raw.erase(0, snapshot_cut.offset);
+  snapshot.bytes = std::move(raw);
   try {
-    hash.update(bytes);
-    return true;
-  } catch (const Sha256Error& error) {
-    hash_failed(error);
-    return false;
-  }
-}
-
-void CodeServerSession::report_definitions(Snapshot snapshot, Sha256& hash) {
-  try {
+    Sha256 hash;
+    hash.update(snapshot.bytes);
     snapshot.version = Sha256::version_from(hash.finish());
   } catch (const Sha256Error& error) {
-    hash_failed(error);
-    return;
+    out.error = error.what();
   }
-  snapshot.received_at = std::chrono::system_clock::now();
-  callbacks_.on_definitions(std::move(snapshot));
+  return out;
 }
 
-// Only when OpenSSL fails (out of memory): the definitions cannot be versioned, so they are not
-// served; the location reports it as its load error rather than the daemon going down.
-void CodeServerSession::hash_failed(const Sha256Error& error) {
-  hashing_.reset();
-  spdlog::error("{}: {}", location_, error.what());
-  std::string message = std::string("codeloc could not version the definitions: ") + error.what();
-  callbacks_.on_load_error(LocationError{message, {{"message", message}}});
-  if (closed_while_hashing_) {
-    closed_while_hashing_ = false;
+void CodeServerSession::version_then_report(std::string raw, SnapshotCut snapshot_cut,
+                                            std::optional<SnapshotCut> summary_cut) {
+  if (raw.size() < kOffLoopBytes) {
+    report_versioned(version_snapshot(std::move(raw), snapshot_cut, summary_cut));
+    return;
+  }
+  // Cutting and hashing 50 MB would hold the loop for tens of milliseconds: a thread does it
+  // while control requests, pings and other locations' I/O go on. Nothing is reported meanwhile
+  // (see on_closed in create()), so the owner sees the same order of events as with the work
+  // done at once.
+  auto shared_raw = std::make_shared<std::string>(std::move(raw));
+  std::weak_ptr<CodeServerSession> weak = weak_from_this();
+  try {
+    versioning_.start<Versioned>(
+        [shared_raw, snapshot_cut, summary_cut] {
+          return version_snapshot(std::move(*shared_raw), snapshot_cut, summary_cut);
+        },
+        [weak](Versioned versioned) {
+          if (auto self = weak.lock()) self->report_versioned(std::move(versioned));
+        });
+  } catch (const std::system_error& error) {
+    // No thread to be had: do it here rather than drop the definitions.
+    spdlog::warn("{}: versioning a {}-byte snapshot on the loop: {}", location_, shared_raw->size(),
+                 error.what());
+    report_versioned(version_snapshot(std::move(*shared_raw), snapshot_cut, summary_cut));
+  }
+}
+
+void CodeServerSession::report_versioned(Versioned versioned) {
+  if (versioned.error.empty()) {
+    versioned.snapshot.received_at = std::chrono::system_clock::now();
+    callbacks_.on_definitions(std::move(versioned.snapshot));
+  } else {
+    // Only when OpenSSL fails (out of memory): the definitions cannot be versioned, so they are
+    // not served; the location reports it as its load error rather than the daemon going down.
+    spdlog::error("{}: {}", location_, versioned.error);
+    std::string message = "codeloc could not version the definitions: " + versioned.error;
+    callbacks_.on_load_error(LocationError{message, {{"message", message}}});
+  }
+  if (closed_while_versioning_) {
+    closed_while_versioning_ = false;
     if (callbacks_.on_closed) callbacks_.on_closed();
   }
 }
@@ -278,8 +266,8 @@ void CodeServerSession::call(const std::string& method, const nlohmann::json& pa
 }
 
 void CodeServerSession::close() {
-  hashing_.reset();
-  closed_while_hashing_ = false;
+  versioning_.cancel();
+  closed_while_versioning_ = false;
   peer_->close();
 }
 

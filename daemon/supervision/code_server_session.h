@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -13,6 +14,7 @@
 
 #include "daemon/common/sha256.h"
 #include "daemon/supervision/snapshot.h"
+#include "ipc/off_loop_job.h"
 #include "ipc/rpc_peer.h"
 
 namespace codeloc::daemon {
@@ -35,9 +37,9 @@ class CodeServerSession : public std::enable_shared_from_this<CodeServerSession>
 
   // initialize, then definitions.get; each with `timeout`. A protocol error or an error answer
   // becomes on_load_error; a closed channel or a timeout reports nothing (the process exit or the
-  // startup timer decides). The definitions are versioned before on_definitions: a snapshot over
-  // kHashSliceBytes over several loop turns, during which a channel close is held back, so that
-  // on_closed still comes after on_definitions. If OpenSSL fails to hash, on_load_error says so.
+  // startup timer decides). The definitions are versioned before on_definitions: a snapshot of
+  // kOffLoopBytes or more on a thread, while a channel close is held back, so that on_closed
+  // still comes after on_definitions. If OpenSSL fails to hash, on_load_error says so.
   void load(std::chrono::milliseconds timeout);
   // One ping; `done(true)` when answered in time.
   void ping(std::chrono::milliseconds timeout, std::function<void(bool)> done);
@@ -56,28 +58,33 @@ class CodeServerSession : public std::enable_shared_from_this<CodeServerSession>
   void protocol_error(const std::string& message);
   // Reports the load's outcome once: a protocol error may come before the answer.
   void report_load_error(LocationError error);
-  // Versions the snapshot, then calls on_definitions: at once up to kHashSliceBytes, otherwise
-  // one slice per loop callback (on_closed waits until the definitions are reported).
-  void hash_then_report(Snapshot snapshot);
-  void hash_next_slice();
-  bool hash_slice(Sha256& hash, std::string_view bytes);  // false: hash_failed() reported it
-  void report_definitions(Snapshot snapshot, Sha256& hash);
-  void hash_failed(const Sha256Error& error);
-
-  // The most hashed in one loop callback: ~0.6 ms at OpenSSL's 1.8 GB/s.
-  static constexpr std::size_t kHashSliceBytes = 1u << 20;
-  struct Hashing {
-    Snapshot snapshot;  // version not yet set
-    Sha256 hash;
-    std::size_t hashed;  // bytes of snapshot.bytes already fed to `hash`
+  // Where a member of the result lies in its raw bytes.
+  struct SnapshotCut {
+    std::size_t offset;
+    std::size_t size;
   };
+  // A snapshot cut out of the result, with its summary and version, or why it has no version.
+  struct Versioned {
+    Snapshot snapshot;
+    std::string error;  // OpenSSL's failure; empty when versioned
+  };
+  static Versioned version_snapshot(std::string raw, SnapshotCut snapshot_cut,
+                                    std::optional<SnapshotCut> summary_cut);
+  // Cuts and versions the snapshot, then calls on_definitions: at once under kOffLoopBytes,
+  // otherwise on a thread of its own (on_closed waits until the definitions are reported).
+  void version_then_report(std::string raw, SnapshotCut snapshot_cut,
+                           std::optional<SnapshotCut> summary_cut);
+  void report_versioned(Versioned versioned);
+
+  // The smallest result cut and hashed off the loop: ~0.6 ms of work at OpenSSL's 1.8 GB/s.
+  static constexpr std::size_t kOffLoopBytes = 1u << 20;
 
   std::shared_ptr<ipc::RpcPeer> peer_;
   std::string location_;
   Callbacks callbacks_;
   bool load_reported_ = false;
-  std::unique_ptr<Hashing> hashing_;   // set while a big snapshot is being hashed
-  bool closed_while_hashing_ = false;  // the channel closed meanwhile: on_closed comes after
+  ipc::OffLoopJob versioning_;            // busy while a big snapshot is cut and hashed
+  bool closed_while_versioning_ = false;  // the channel closed meanwhile: on_closed comes after
   int protocol_errors_ = 0;
 };
 

@@ -121,12 +121,80 @@ TEST(FrameDecoder, HandsOverAFrameAndKeepsWhatFollows) {
   decoder.feed(std::string(100, 'b') + "\r\nc\nd");
   ASSERT_EQ(decoder.next().frame, "a");
   ASSERT_EQ(decoder.next().status, FrameDecoder::Status::kFrame);
-  EXPECT_EQ(decoder.take_frame(), std::string(200, 'b'));
+  EXPECT_EQ(decoder.take_frame().join(), std::string(200, 'b'));
   EXPECT_EQ(decoder.next().frame, "c");
-  EXPECT_EQ(decoder.take_frame(), "c");
+  EXPECT_EQ(decoder.take_frame().join(), "c");
   EXPECT_EQ(decoder.next().status, FrameDecoder::Status::kNeedMore);
   decoder.feed("\n");
   EXPECT_EQ(decoder.next().frame, "d");
+}
+
+// keep_in_pieces: a big line is banked in pieces as it arrives, never copied whole.
+TEST(FrameDecoder, KeepsABigFrameInPieces) {
+  FrameDecoder decoder(1u << 20);
+  decoder.keep_in_pieces(1024);
+  const std::string chunk(100, 'x');
+  for (int i = 0; i < 100; ++i) {
+    decoder.feed(chunk);
+    ASSERT_EQ(decoder.next().status, Status::kNeedMore);
+  }
+  EXPECT_EQ(decoder.buffered_bytes(), 10000u);
+  decoder.feed("\r\nnext\n");
+  const auto result = decoder.next();
+  ASSERT_EQ(result.status, Status::kFrame);
+  EXPECT_TRUE(result.in_pieces);
+  EXPECT_TRUE(result.frame.empty());
+  EXPECT_EQ(result.size, 10000u);
+  FramePieces frame = decoder.take_frame();
+  EXPECT_GT(frame.pieces.size(), 5u);
+  for (const std::string& piece : frame.pieces)
+    EXPECT_LE(piece.size(), 1024u + chunk.size());
+  EXPECT_EQ(frame.size(), 10000u);
+  EXPECT_EQ(std::move(frame).join(), std::string(10000, 'x'));
+  EXPECT_EQ(decoder.next().frame, "next");
+}
+
+TEST(FrameDecoder, DropsACarriageReturnThatEndsAPiece) {
+  FrameDecoder decoder(1u << 20);
+  decoder.keep_in_pieces(1024);
+  decoder.feed(std::string(1024, 'y') + "\r");
+  ASSERT_EQ(decoder.next().status, Status::kNeedMore);  // banked, '\r' included
+  decoder.feed("\n");
+  const auto result = decoder.next();
+  ASSERT_EQ(result.status, Status::kFrame);
+  EXPECT_EQ(result.size, 1024u);
+  EXPECT_EQ(decoder.take_frame().join(), std::string(1024, 'y'));
+  EXPECT_EQ(decoder.next().status, Status::kNeedMore);
+}
+
+TEST(FrameDecoder, ReportsALineTooLargeWhileInPieces) {
+  FrameDecoder decoder(4096);
+  decoder.keep_in_pieces(1024);
+  const std::string chunk(100, 'z');
+  int too_large = 0;
+  for (int i = 0; i < 100; ++i) {
+    decoder.feed(chunk);
+    for (Status status = decoder.next().status; status != Status::kNeedMore;
+         status = decoder.next().status) {
+      ASSERT_EQ(status, Status::kTooLarge);
+      ++too_large;
+    }
+    ASSERT_LE(decoder.buffered_bytes(), 4096u + 1 + chunk.size());
+  }
+  EXPECT_EQ(too_large, 1);
+  decoder.feed("\n{}\n");
+  EXPECT_EQ(drain(decoder), std::vector<std::string>{"{}"});
+}
+
+TEST(FrameDecoder, ForgetsAFrameInPiecesNotTaken) {
+  FrameDecoder decoder(1u << 20);
+  decoder.keep_in_pieces(16);
+  decoder.feed(std::string(40, 'w'));
+  ASSERT_EQ(decoder.next().status, Status::kNeedMore);
+  decoder.feed("\nsmall\n");
+  ASSERT_TRUE(decoder.next().in_pieces);
+  EXPECT_EQ(decoder.next().frame, "small");
+  EXPECT_EQ(decoder.buffered_bytes(), 0u);
 }
 
 }  // namespace
