@@ -1,6 +1,7 @@
 #include "ipc/line_channel.h"
 
 #include <algorithm>
+#include <memory>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -31,6 +32,20 @@ void release_free_memory() {
 #endif
 }
 
+// The bytes of one read, shared by every channel on this thread: a channel waits for its socket
+// to be readable, reads into this, and feeds the decoder (which copies what it keeps) before any
+// handler runs. So an idle channel holds no read buffer (a 64 KiB one each kept 64 KiB resident
+// per code server connection: most of the daemon's memory with many locations, issue 17).
+char* channel_read_scratch(std::size_t bytes) {
+  thread_local std::unique_ptr<char[]> scratch;
+  thread_local std::size_t scratch_bytes = 0;
+  if (scratch_bytes < bytes) {
+    scratch.reset(new char[bytes]);
+    scratch_bytes = bytes;
+  }
+  return scratch.get();
+}
+
 }  // namespace
 
 std::shared_ptr<LineChannel> LineChannel::create(Socket socket, const Options& options) {
@@ -50,10 +65,12 @@ std::shared_ptr<LineChannel> LineChannel::from_fd(const boost::asio::any_io_exec
 }
 
 LineChannel::LineChannel(Socket socket, const Options& options)
-    : socket_(std::move(socket)),
-      options_(options),
-      decoder_(options.max_frame_bytes),
-      read_buffer_(options.read_chunk_bytes) {}
+    : socket_(std::move(socket)), options_(options), decoder_(options.max_frame_bytes) {
+  // A spurious wake-up must not block the loop in read_some (on_readable). Cannot fail on an
+  // open socket; on a closed one the wait reports the error.
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);
+}
 
 LineChannel::~LineChannel() = default;
 
@@ -64,32 +81,64 @@ void LineChannel::start(Handlers handlers) {
   if (state_ == State::kOpen) read_some();
 }
 
-void LineChannel::set_owned_frame_handler(std::function<void(std::string frame)> on_owned_frame) {
+void LineChannel::set_owned_frame_handler(std::function<void(FramePieces frame)> on_owned_frame) {
   on_owned_frame_ = std::move(on_owned_frame);
+  decoder_.keep_in_pieces(options_.owned_frame_min_bytes);
 }
 
 void LineChannel::read_some() {
-  socket_.async_read_some(
-      boost::asio::buffer(read_buffer_),
-      [self = shared_from_this()](const boost::system::error_code& error, std::size_t bytes) {
-        self->on_read(error, bytes);
-      });
+  // Tried at once (queued behind the loop's other work, so a flooding peer cannot starve it),
+  // as Asio's speculative read did; the socket is waited for only when it has nothing.
+  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->on_readable(boost::system::error_code());
+  });
 }
 
-void LineChannel::on_read(const boost::system::error_code& error, std::size_t bytes) {
+void LineChannel::wait_readable() {
+  socket_.async_wait(Socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& error) {
+                       self->on_readable(error);
+                     });
+}
+
+void LineChannel::on_readable(const boost::system::error_code& error) {
   if (state_ != State::kOpen) return;
   if (error) {
     fail(error);
     return;
   }
-  decoder_.feed(std::string_view(read_buffer_.data(), bytes));
+  const std::size_t chunk = std::max<std::size_t>(options_.read_chunk_bytes, 1);
+  char* scratch = channel_read_scratch(chunk);
+  boost::system::error_code read_error;
+  const std::size_t bytes = socket_.read_some(boost::asio::buffer(scratch, chunk), read_error);
+  if (read_error == boost::asio::error::would_block ||
+      read_error == boost::asio::error::try_again ||
+      read_error == boost::asio::error::interrupted) {
+    wait_readable();
+    return;
+  }
+  on_read(read_error, std::string_view(scratch, bytes));
+}
+
+void LineChannel::on_read(const boost::system::error_code& error, std::string_view bytes) {
+  if (error) {
+    fail(error);
+    return;
+  }
+  decoder_.feed(bytes);
   ++callback_depth_;
   while (state_ == State::kOpen) {
     const FrameDecoder::Result result = decoder_.next();
     if (result.status == FrameDecoder::Status::kNeedMore) break;
     if (result.status == FrameDecoder::Status::kFrame) {
-      if (on_owned_frame_ && result.frame.size() >= options_.owned_frame_min_bytes) {
-        on_owned_frame_(decoder_.take_frame());
+      if (result.in_pieces || (on_owned_frame_ && result.size >= options_.owned_frame_min_bytes)) {
+        FramePieces frame = decoder_.take_frame();
+        if (on_owned_frame_) {
+          on_owned_frame_(std::move(frame));
+        } else if (handlers_.on_frame) {  // the owned-frame handler was released meanwhile
+          const std::string joined = std::move(frame).join();
+          handlers_.on_frame(joined);
+        }
       } else if (handlers_.on_frame) {
         handlers_.on_frame(result.frame);
       }

@@ -66,9 +66,10 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
   // Starts reading and delivering frames. Call once. send() works before start().
   void start(Handlers handlers);
   // Optional, before start(): complete frames of at least Options::owned_frame_min_bytes go to
-  // `on_owned_frame` instead of Handlers::on_frame, as an owned string moved out of the read
-  // buffer (not copied), e.g. to parse it on another thread. Freed with the handlers.
-  void set_owned_frame_handler(std::function<void(std::string frame)> on_owned_frame);
+  // `on_owned_frame` instead of Handlers::on_frame, as owned pieces of about that size moved out
+  // of the read buffer (never copied on the loop), e.g. to join and parse them on another
+  // thread. Freed with the handlers.
+  void set_owned_frame_handler(std::function<void(FramePieces frame)> on_owned_frame);
 
   // Queues `line` followed by '\n'. REQUIRES: `line` holds no '\n'. Returns false when the
   // channel is closed or this send overflowed the queue (the channel is then closed, and
@@ -90,8 +91,13 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
 
   LineChannel(Socket socket, const Options& options);
 
+  // read_some queues a read attempt; on_readable reads one chunk into a scratch buffer shared by
+  // the thread's channels and hands it to on_read, or, when there is nothing to read, waits for
+  // the socket to be readable (wait_readable) and tries again.
   void read_some();
-  void on_read(const boost::system::error_code& error, std::size_t bytes);
+  void wait_readable();
+  void on_readable(const boost::system::error_code& error);
+  void on_read(const boost::system::error_code& error, std::string_view bytes);
   void write_some();
   void on_write(const boost::system::error_code& error);
   // The channel decided to close (peer EOF, socket error, overflow): report it once.
@@ -105,9 +111,8 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
   Socket socket_;
   Options options_;
   FrameDecoder decoder_;
-  std::vector<char> read_buffer_;
   Handlers handlers_;
-  std::function<void(std::string frame)> on_owned_frame_;
+  std::function<void(FramePieces frame)> on_owned_frame_;
   State state_ = State::kOpen;
   bool started_ = false;
   int callback_depth_ = 0;                // > 0 while a handler runs: handlers must not be freed

@@ -1,5 +1,6 @@
 // Reads one of a child's output pipes on the event loop, line by line (LineSplitter), until end
-// of file. Reads are bounded per callback so a flooding child cannot starve the loop.
+// of file. Reads are bounded per callback so a flooding child cannot starve the loop. An idle pump
+// holds no read buffer: it waits for readiness and reads into one shared by the thread.
 #pragma once
 
 #include <functional>
@@ -27,11 +28,13 @@ class OutputPump : public std::enable_shared_from_this<OutputPump> {
  private:
   OutputPump(boost::asio::io_context& io, UniqueFd fd, std::size_t max_line_bytes,
              LineHandler on_line);
+  // Waits for the pipe to be readable; on_readable reads one chunk (at most 64 KiB) into a buffer
+  // shared by the thread's pumps.
   void read();
+  void on_readable(const boost::system::error_code& error);
 
   boost::asio::posix::stream_descriptor pipe_;
   LineSplitter splitter_;
-  std::array<char, 64 * 1024> buffer_;
   bool closed_ = false;
 };
 

@@ -83,6 +83,36 @@ TEST_F(LineChannelTest, JoinsFramesSplitAcrossReads) {
   EXPECT_EQ(r.frames, (std::vector<std::string>{"{\"a\":1}", "next"}));
 }
 
+TEST_F(LineChannelTest, ChannelsSharingTheReadBufferKeepTheirFramesApart) {
+  // Channels read into one buffer shared by the thread (an idle channel holds none): each must
+  // still get only its own bytes, with a partial frame kept across the others' reads.
+  constexpr int kChannels = 6;
+  std::vector<std::shared_ptr<LineChannel>> channels;
+  std::vector<testing::Socket> raws;
+  std::vector<Recorder> recorders(kChannels);
+  for (int i = 0; i < kChannels; ++i) {
+    auto [sa, raw] = socket_pair(io_);
+    channels.push_back(LineChannel::create(std::move(sa), small_options()));
+    channels.back()->start(recorders[i].handlers());
+    raws.push_back(std::move(raw));
+  }
+  for (int i = 0; i < kChannels; ++i)
+    boost::asio::write(raws[i], boost::asio::buffer("{\"from\":" + std::to_string(i)));
+  ASSERT_TRUE(run_until(io_, [&] { return io_.poll() == 0; }));
+  for (int i = 0; i < kChannels; ++i)
+    boost::asio::write(raws[i], boost::asio::buffer("}\nsecond " + std::to_string(i) + "\n"));
+  ASSERT_TRUE(run_until(io_, [&] {
+    for (const Recorder& r : recorders)
+      if (r.frames.size() < 2) return false;
+    return true;
+  }));
+  for (int i = 0; i < kChannels; ++i) {
+    const std::string n = std::to_string(i);
+    EXPECT_EQ(recorders[i].frames,
+              (std::vector<std::string>{"{\"from\":" + n + "}", "second " + n}));
+  }
+}
+
 TEST_F(LineChannelTest, ReportsAnOversizedLineAndKeepsTheConnection) {
   auto [sa, sb] = socket_pair(io_);
   auto a = LineChannel::create(std::move(sa), small_options());
@@ -160,6 +190,8 @@ TEST_F(LineChannelTest, SendsASharedBlockBetweenItsHeadAndTailWithoutCopyingIt) 
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(r.frames[i], "head" + std::to_string(i) + *shared + "tail");
   }
+  // The reader may see the last bytes before the writer's completion runs: wait for that too.
+  ASSERT_TRUE(run_until(io_, [&] { return a->queued_bytes() == 0; }));
   EXPECT_EQ(shared.use_count(), 1);  // released once written
   EXPECT_EQ(a->queued_bytes(), 0u);
 }

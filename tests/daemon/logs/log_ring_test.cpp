@@ -41,5 +41,34 @@ TEST(LogRing, FloodKeepsMemoryBounded) {
   EXPECT_EQ(ring.next_seq(), 100001u);
 }
 
+TEST(LogRing, AllocatesNothingUntilItsFirstLine) {
+  LogRing ring(1000, 1 << 20);
+  EXPECT_FALSE(ring.allocated());
+  EXPECT_EQ(ring.size(), 0u);
+  EXPECT_EQ(ring.bytes(), 0u);
+  EXPECT_TRUE(ring.tail(10).empty());
+  EXPECT_EQ(ring.next_seq(), 1u);
+  EXPECT_FALSE(ring.allocated());  // reading an empty ring allocates nothing either
+  ring.push(line("first"));
+  EXPECT_TRUE(ring.allocated());
+  ASSERT_EQ(ring.tail(10).size(), 1u);
+  EXPECT_EQ(ring.tail(10)[0].text, "first");
+  EXPECT_EQ(ring.tail(10)[0].seq, 1u);
+}
+
+TEST(LogRing, GrowsWithUseAndKeepsBothLimits) {
+  LogRing ring(50, 1000);
+  for (int i = 1; i <= 40; ++i) {
+    ring.push(line(std::string(10, 'a')));
+    EXPECT_EQ(ring.size(), static_cast<std::size_t>(i));
+  }
+  EXPECT_EQ(ring.bytes(), 400u);
+  for (int i = 0; i < 200; ++i)
+    ring.push(line(std::string(30, 'b')));
+  EXPECT_LE(ring.bytes(), 1000u);
+  EXPECT_EQ(ring.size(), 33u);  // 33 x 30 bytes fit in 1000
+  EXPECT_EQ(ring.tail(1)[0].seq, 240u);
+}
+
 }  // namespace
 }  // namespace codeloc::daemon

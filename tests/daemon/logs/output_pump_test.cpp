@@ -153,5 +153,35 @@ TEST(OutputPump, NoLineAfterClose) {
   EXPECT_EQ(lines.text, std::vector<std::string>{"before"});
 }
 
+TEST(OutputPump, HoldsNoReadBufferOfItsOwn) {
+  // Pumps read into one buffer shared by the thread: two per location used to carry 64 KiB each.
+  EXPECT_LT(sizeof(OutputPump), 1024u);
+}
+
+TEST(OutputPump, PumpsSharingTheReadBufferKeepTheirLinesApart) {
+  boost::asio::io_context io;
+  constexpr int kPumps = 8;
+  std::vector<OutputPumpPipe> pipes;
+  std::vector<OutputPumpLines> lines(kPumps);
+  std::vector<std::shared_ptr<OutputPump>> pumps;
+  for (int i = 0; i < kPumps; ++i) {
+    pipes.push_back(output_pump_pipe());
+    pumps.push_back(output_pump_start(io, std::move(pipes[i].read_end), 100, &lines[i]));
+  }
+  // Every pump holds a partial line while the others read theirs into the same buffer.
+  for (int i = 0; i < kPumps; ++i)
+    output_pump_write(pipes[i].write_end, "pump " + std::to_string(i) + " sa");
+  for (int i = 0; i < kPumps; ++i)
+    output_pump_write(pipes[i].write_end, "ys hello\nbye from " + std::to_string(i) + "\n");
+  for (int i = 0; i < kPumps; ++i) {
+    ASSERT_TRUE(output_pump_run_until(io, lines[i], 2)) << "pump " << i;
+  }
+  for (int i = 0; i < kPumps; ++i) {
+    const std::string n = std::to_string(i);
+    EXPECT_EQ(lines[i].text,
+              (std::vector<std::string>{"pump " + n + " says hello", "bye from " + n}));
+  }
+}
+
 }  // namespace
 }  // namespace codeloc::daemon
