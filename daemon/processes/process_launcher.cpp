@@ -2,8 +2,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -64,41 +67,78 @@ void cloexec_from(int first) {
   ::_exit(127);
 }
 
-// Runs in the child between fork and exec: only async-signal-safe calls.
-[[noreturn]] void exec_child(pid_t parent, const char* path, char* const* argv, char* const* envp,
-                             const char* cwd, int null_fd, int out_fd, int err_fd, int channel_fd,
-                             int error_fd) {
-  ::setpgid(0, 0);
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(error_fd, kStepSetup);
-  if (::getppid() != parent) ::_exit(1);  // the daemon died before the death signal was armed
+// What the child needs between clone and exec, all prepared before the clone.
+struct ExecArgs {
+  pid_t parent;
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  const char* cwd;
+  int null_fd, out_fd, err_fd, channel_fd, error_fd;
+};
 
-  sigset_t all;
-  ::sigemptyset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+// Runs in the child between clone and exec: only async-signal-safe calls. The child shares the
+// daemon's memory (CLONE_VM) until it execs, so it writes nothing but its own stack and errno.
+[[noreturn]] void exec_child(const ExecArgs& a) {
+  ::setpgid(0, 0);
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(a.error_fd, kStepSetup);
+  if (::getppid() != a.parent) ::_exit(1);  // the daemon died before the death signal was armed
+
+  // Every signal is blocked (launch() blocked them before the clone): no daemon handler may run
+  // here, on the daemon's memory. Reset the dispositions, then unblock everything.
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
   }
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
 
   // Move every source descriptor above the target range first, so the dup2s cannot clobber them.
   const int kHigh = 10;
-  null_fd = ::fcntl(null_fd, F_DUPFD, kHigh);
-  out_fd = ::fcntl(out_fd, F_DUPFD, kHigh);
-  err_fd = ::fcntl(err_fd, F_DUPFD, kHigh);
+  int null_fd = ::fcntl(a.null_fd, F_DUPFD, kHigh);
+  int out_fd = ::fcntl(a.out_fd, F_DUPFD, kHigh);
+  int err_fd = ::fcntl(a.err_fd, F_DUPFD, kHigh);
+  int channel_fd = a.channel_fd;
   if (channel_fd >= 0) channel_fd = ::fcntl(channel_fd, F_DUPFD, kHigh);
   if (null_fd < 0 || out_fd < 0 || err_fd < 0 || (channel_fd < 0 && channel_fd != -1)) {
-    child_fail(error_fd, kStepSetup);
+    child_fail(a.error_fd, kStepSetup);
   }
   if (::dup2(null_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) {
-    child_fail(error_fd, kStepSetup);
+    child_fail(a.error_fd, kStepSetup);
   }
   if (channel_fd >= 0 && ::dup2(channel_fd, ipc::kChildChannelFd) < 0) {
-    child_fail(error_fd, kStepSetup);
+    child_fail(a.error_fd, kStepSetup);
   }
-  if (cwd[0] != '\0' && ::chdir(cwd) != 0) child_fail(error_fd, kStepChdir);
+  if (a.cwd[0] != '\0' && ::chdir(a.cwd) != 0) child_fail(a.error_fd, kStepChdir);
   // Everything above the channel closes at exec; the error pipe stays usable until then.
   cloexec_from(ipc::kChildChannelFd + 1);
-  ::execve(path, argv, envp);
-  child_fail(error_fd, kStepExec);
+  ::execve(a.path, a.argv, a.envp);
+  child_fail(a.error_fd, kStepExec);
+}
+
+int exec_child_entry(void* args) {
+  exec_child(*static_cast<const ExecArgs*>(args));
+}
+
+// The child's stack until it execs (CLONE_VM: it must not run on the daemon's).
+constexpr std::size_t kChildStackBytes = 64u << 10;
+
+// clone(CLONE_VM | CLONE_VFORK), as posix_spawn does: the daemon's page tables are not copied
+// (fork() copies them, which takes milliseconds once the daemon holds a 50 MB snapshot), and the
+// daemon resumes once the child has exec'd or failed. Signals stay blocked across the clone.
+pid_t spawn_child(ExecArgs args) {
+  // Not zeroed, so only the pages the child touches are ever backed. new[] aligns it for any
+  // type, and kChildStackBytes keeps the top 16-byte aligned.
+  std::unique_ptr<char[]> stack(new char[kChildStackBytes]);
+  sigset_t all, old;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  const pid_t pid = ::clone(exec_child_entry, stack.get() + kChildStackBytes,
+                            CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  const int clone_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = clone_errno;
+  return pid;
 }
 
 }  // namespace
@@ -186,14 +226,11 @@ LaunchResult ForkExecLauncher::launch(const LaunchSpec& spec) {
                 std::string("/dev/null: ") + std::strerror(errno));
   }
 
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
+  const pid_t pid = spawn_child(ExecArgs{::getpid(), path.c_str(), argv.data(), envp.data(),
+                                         cwd.c_str(), null_fd.get(), out_write.get(),
+                                         err_write.get(), spec.channel_fd, error_write.get()});
   if (pid < 0) {
-    return fail(LaunchOutcome::Kind::kTransientFail, std::string("fork: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    exec_child(parent, path.c_str(), argv.data(), envp.data(), cwd.c_str(), null_fd.get(),
-               out_write.get(), err_write.get(), spec.channel_fd, error_write.get());
+    return fail(LaunchOutcome::Kind::kTransientFail, std::string("clone: ") + std::strerror(errno));
   }
   ::setpgid(pid,
             pid);  // both sides set it, so no signal can reach the child before its group exists

@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -46,6 +48,33 @@ TEST(ForkExecLauncher, ChildGetsItsEnvironmentCwdAndOwnProcessGroup) {
   EXPECT_EQ(out,
             "hello\n" + std::filesystem::canonical(dir).string() + "\n" + pid + "\n" + pid + "\n");
   EXPECT_EQ(wait_exit_code(result.child.pid), 0);
+}
+
+// The daemon blocks or ignores signals of its own (Asio's signal_set, SIGPIPE): the child starts
+// with none blocked or ignored, whatever the launching thread had, and the launching thread's
+// mask is as it was.
+TEST(ForkExecLauncher, ChildStartsWithNoSignalBlockedOrIgnored) {
+  sigset_t usr1, before, after;
+  ::sigemptyset(&usr1);
+  ::sigaddset(&usr1, SIGUSR1);
+  ::pthread_sigmask(SIG_BLOCK, &usr1, &before);
+  struct sigaction ignore {
+  }, old_usr2{};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGUSR2, &ignore, &old_usr2);
+  ForkExecLauncher launcher;
+  LaunchSpec spec;
+  spec.argv = {"/bin/grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status"};
+  LaunchResult result = launcher.launch(spec);
+  ::pthread_sigmask(SIG_SETMASK, nullptr, &after);
+  ::sigaction(SIGUSR2, &old_usr2, nullptr);
+  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  ASSERT_EQ(result.kind, LaunchOutcome::Kind::kStarted) << result.error;
+  EXPECT_EQ(read_all(result.child.stdout_fd.get()),
+            "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+  EXPECT_EQ(wait_exit_code(result.child.pid), 0);
+  EXPECT_TRUE(::sigismember(&after, SIGUSR1));
+  EXPECT_FALSE(::sigismember(&after, SIGUSR2));
 }
 
 TEST(ForkExecLauncher, StderrIsItsOwnPipeAndStdinIsDevNull) {
