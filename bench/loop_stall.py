@@ -34,62 +34,98 @@ from reload_latency import DAGSTER_PYTHON, TEST_SERVER, BenchError, Connection, 
 SECTION = "## Loop stalls (issue 16)"
 PREFIX = "codeloc-bench-stall-"
 TAIL = 0.2  # seconds probed after the round's last event, so that late work is seen too
+REALTIME: list[str] = []  # --realtime: the command prefix of the daemon and the probe
 
 
 class Probe:
-    """A thread that sends `daemon.info` on its own connection, waits for the answer, and sends
-    the next one `interval` after the previous was sent (at once if the answer came later). The
-    longest answer time while the loop works on something else is the longest stall, give or take
-    the interval and the probe's own cost (its median latency)."""
+    """`daemon.info` sent on its own connection, by a process of its own (this script with
+    --probe-child), so that the bench's own Python work never delays it behind the GIL. It waits
+    for each answer and sends the next one `interval` after the previous was sent (at once if the
+    answer came later). The longest answer time while the loop works on something else is the
+    longest stall, give or take the interval and the probe's own cost (its median latency).
+    Samples are CLOCK_MONOTONIC, shared by both processes; they come back when the probe stops."""
 
     def __init__(self, path: pathlib.Path, interval: float):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(str(path))
-        self.interval = interval
+        self.path, self.interval = path, interval
         self.samples: list[tuple[float, float]] = []  # (sent at, latency s)
-        self.error: str | None = None
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Probe:
-        self.thread.start()
+        self.proc = subprocess.Popen(
+            [*REALTIME, sys.executable, __file__, "--probe-child", str(self.path),
+             str(self.interval)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        ready = self.proc.stdout.readline()
+        if ready.strip() != "ready":
+            self._stop()
+            raise BenchError(f"probe: did not start ({ready.strip() or 'no answer'})")
         return self
 
     def __exit__(self, *exc) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=30)
-        self.sock.close()
-        if self.error:
-            raise BenchError(f"probe: {self.error}")
-
-    def _run(self) -> None:
-        buffer, next_id = b"", 1
+        out = self._stop()
         try:
-            while not self.stopping.is_set():
-                t0 = time.monotonic()
-                self.sock.sendall(json.dumps({"jsonrpc": "2.0", "id": next_id,
-                                              "method": "daemon.info"}).encode() + b"\n")
-                while True:
-                    while b"\n" not in buffer:
-                        chunk = self.sock.recv(1 << 16)
-                        if not chunk:
-                            raise BenchError("the daemon closed the probe's connection")
-                        buffer += chunk
-                    line, buffer = buffer.split(b"\n", 1)
-                    if json.loads(line).get("id") == next_id:
-                        break
-                t1 = time.monotonic()
-                self.samples.append((t0, t1 - t0))
-                next_id += 1
-                left = t0 + self.interval - time.monotonic()
-                if left > 0:
-                    time.sleep(left)
-        except (OSError, ValueError, BenchError) as e:
-            self.error = str(e)
+            reply = json.loads(out or "{}")
+        except ValueError as e:
+            raise BenchError(f"probe: unreadable samples ({e})") from None
+        if reply.get("error"):
+            raise BenchError(f"probe: {reply['error']}")
+
+    def _stop(self) -> str:
+        """Closes the probe's stdin (its signal to stop), reads its samples, and waits for it;
+        killed by its pid when it does not end within 30 s."""
+        assert self.proc is not None
+        try:
+            out, _ = self.proc.communicate(input="", timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        try:
+            self.samples = [tuple(x) for x in json.loads(out or "{}").get("samples", [])]
+        except ValueError:
+            self.samples = []
+        return out
 
     def window(self, start: float, end: float) -> list[float]:
-        """Latencies (ms) of the probes sent in [start, end]."""
-        return [lat * 1000 for t0, lat in list(self.samples) if start <= t0 <= end]
+        """Latencies (ms) of the probes sent in [start, end]. Only after the probe stopped."""
+        return [lat * 1000 for t0, lat in self.samples if start <= t0 <= end]
+
+
+def probe_child(path: str, interval: float) -> int:
+    """The probe process: probes until its stdin closes, then prints {"samples": [[t0, lat]...]}
+    (or {"error": ...}) on stdout."""
+    stopping = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), stopping.set()), daemon=True).start()
+    samples: list[tuple[float, float]] = []
+    error = None
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(path)
+        print("ready", flush=True)
+        buffer, next_id = b"", 1
+        while not stopping.is_set():
+            t0 = time.monotonic()
+            sock.sendall(json.dumps({"jsonrpc": "2.0", "id": next_id,
+                                     "method": "daemon.info"}).encode() + b"\n")
+            while True:
+                while b"\n" not in buffer:
+                    chunk = sock.recv(1 << 16)
+                    if not chunk:
+                        raise BenchError("the daemon closed the probe's connection")
+                    buffer += chunk
+                line, buffer = buffer.split(b"\n", 1)
+                if json.loads(line).get("id") == next_id:
+                    break
+            t1 = time.monotonic()
+            samples.append((t0, t1 - t0))
+            next_id += 1
+            left = t0 + interval - time.monotonic()
+            if left > 0:
+                time.sleep(left)
+    except (OSError, ValueError, BenchError) as e:
+        print("ready", flush=True)  # unblocks the parent if the connect failed
+        error = str(e)
+    print(json.dumps({"samples": samples, "error": error}), flush=True)
+    return 0
 
 
 def round_result(probe: Probe, start: float, end: float) -> dict:
@@ -129,19 +165,23 @@ def run_snapshot(args, markers: list[str], pids: set[int]) -> dict:
         wait_state(daemon, events, control, ["big"], time.monotonic() + args.timeout, {})
         got = control.call("location.definitions", {"name": "big"}, timeout=args.timeout)
         result["version"] = got.get("version")
+        windows = []  # (start, end, loaded_s) per round
         with Probe(daemon.socket, args.interval) as probe:
             time.sleep(TAIL)  # the probe's idle latency before the first round
-            result["idle"] = round_result(probe, 0, time.monotonic())
+            idle_end = time.monotonic()
             for i in range(args.rounds):
                 old = {n: e["pid"] for n, e in ws.listed(daemon, control).items()}
                 t0 = time.monotonic()
                 control.call("location.restart", {"name": "big"})
                 t1 = wait_state(daemon, events, control, ["big"], t0 + args.timeout, old)
                 time.sleep(TAIL)
-                r = round_result(probe, t0, time.monotonic()) | {"loaded_s": t1 - t0}
-                log(f"  round {i + 1}: longest probe {r['max_ms']:.1f} ms "
-                    f"({r['probes']} probes, restart to LOADED {r['loaded_s']:.2f} s)")
-                result["rounds"].append(r)
+                windows.append((t0, time.monotonic(), t1 - t0))
+        result["idle"] = round_result(probe, 0, idle_end)
+        for i, (start, end, loaded) in enumerate(windows):
+            r = round_result(probe, start, end) | {"loaded_s": loaded}
+            log(f"  round {i + 1}: longest probe {r['max_ms']:.1f} ms "
+                f"({r['probes']} probes, restart to LOADED {r['loaded_s']:.2f} s)")
+            result["rounds"].append(r)
         ok = True
     finally:
         rl.stop_daemon(daemon, pids, ok, args.keep)
@@ -173,9 +213,10 @@ def run_forks(args, markers: list[str], pids: set[int]) -> dict:
         # The first start of each may have been cold (before the fork server was ready): one
         # unmeasured restart of all makes every later one a fork.
         ws.restart_all(daemon, events, control, names, time.monotonic() + slow)
+        windows = []  # (start, end, loaded_s) per round
         with Probe(daemon.socket, args.interval) as probe:
             time.sleep(TAIL)
-            result["idle"] = round_result(probe, 0, time.monotonic())
+            idle_end = time.monotonic()
             for i in range(args.rounds):
                 t0 = time.monotonic()
                 restart, entries = ws.restart_all(daemon, events, control, names,
@@ -183,10 +224,13 @@ def run_forks(args, markers: list[str], pids: set[int]) -> dict:
                 for entry in entries.values():
                     ws.check_mode(entry, "warm", f"round {i + 1}")
                 time.sleep(TAIL)
-                r = round_result(probe, t0, time.monotonic()) | {"loaded_s": restart["all_s"]}
-                log(f"  round {i + 1}: longest probe {r['max_ms']:.1f} ms "
-                    f"({r['probes']} probes, restarts to all LOADED {r['loaded_s']:.2f} s)")
-                result["rounds"].append(r)
+                windows.append((t0, time.monotonic(), restart["all_s"]))
+        result["idle"] = round_result(probe, 0, idle_end)
+        for i, (start, end, loaded) in enumerate(windows):
+            r = round_result(probe, start, end) | {"loaded_s": loaded}
+            log(f"  round {i + 1}: longest probe {r['max_ms']:.1f} ms "
+                f"({r['probes']} probes, restarts to all LOADED {r['loaded_s']:.2f} s)")
+            result["rounds"].append(r)
         ok = True
     finally:
         rl.stop_daemon(daemon, pids, ok, args.keep)
@@ -241,10 +285,15 @@ def markdown(result: dict) -> str:
               f"{result['load_before']} before / {result['load_after']} after, codeloc tree "
               f"{m['codeloc_commit']} ({result['tree']})",
               f"- command: `{result['command']}`"]
+    if result.get("realtime"):
+        lines.append("- `--realtime`: the daemon and the probe ran SCHED_FIFO (their children "
+                     "normal), so the machine's other work could not preempt them")
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--probe-child":
+        return probe_child(sys.argv[2], float(sys.argv[3]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", type=pathlib.Path, action="append",
                         help="a codeloc binary to measure (default build/codeloc); repeatable")
@@ -255,6 +304,10 @@ def main() -> int:
                         help="warm locations of the fork case (default 20)")
     parser.add_argument("--interval", type=float, default=0.001,
                         help="seconds between probes (default 0.001)")
+    parser.add_argument("--realtime", action="store_true",
+                        help="run the daemon and the probe SCHED_FIFO (chrt -f -R 10; their "
+                        "children stay normal), so that a loaded machine's other work does not "
+                        "preempt them: what is left is the daemon's own work (needs root)")
     parser.add_argument("--timeout", type=float, default=60, help="deadline of every wait (s)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
     parser.add_argument("--write", metavar="FILE", help="also write the Markdown section there")
@@ -272,11 +325,21 @@ def main() -> int:
               "interval_ms": args.interval * 1000, "snapshot_mb": args.snapshot_mb,
               "locations": args.locations, "load_before": load_average(), "runs": [],
               "tree": tree_state()}
+    if args.realtime:
+        REALTIME[:] = ["chrt", "-f", "-R", "10"]
+    result["realtime"] = bool(args.realtime)
     markers: list[str] = []
     pids: set[int] = set()
+    wrappers = pathlib.Path(tempfile.mkdtemp(prefix=PREFIX + "bin-"))
+    markers.append(str(wrappers))
     with rl.Measuring(pids, lambda: markers or [PREFIX]) as outcome:
-        for binary in binaries:
+        for i, binary in enumerate(binaries):
             rl.CODELOC = binary.resolve()  # rl.Daemon starts rl.CODELOC
+            if REALTIME:  # the same pid: the wrapper execs chrt, which execs the daemon
+                wrapper = wrappers / f"codeloc-{i}"
+                wrapper.write_text(f"#!/bin/sh\nexec {' '.join(REALTIME)} {rl.CODELOC} \"$@\"\n")
+                wrapper.chmod(0o755)
+                rl.CODELOC = wrapper
             log(f"binary {binary}")
             run = {"binary": str(binary), "snapshot": None, "forks": None}
             result["runs"].append(run)
