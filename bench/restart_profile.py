@@ -2,7 +2,7 @@
 """What the daemon does between a child's exit and the next fork (issue 17).
 
     python3 bench/restart_profile.py [--codeloc [LABEL=]PATH ...] [--cycles 20]
-                                     [--tool strace|perf] [--keep]
+                                     [--tool strace|perf|spawn] [--keep]
 
 One location runs bench/peers_child.c (the C child: it exits with status 1 200 ms after its
 start) with `restart: always` and a 1 ms backoff. For each daemon given (default build/codeloc;
@@ -17,6 +17,9 @@ several: each in turn, same settings), the script lets the child crash a few tim
   untraced latency (bench/peers.py --child c measures that).
 - perf: `perf record -e cpu-clock` on the daemon for as long as --cycles restarts take, then the
   flat profile by symbol (no hardware counters needed).
+- spawn: no daemon. This script starts the C child --cycles times itself (os.posix_spawn, then
+  SIGKILL and wait) and times each spawn to the child's `start` stamp: the fork+exec floor that
+  every supervisor's restart latency has on top of its backoff.
 
 Standard library only. Every process it starts is stopped by its pid or process group.
 """
@@ -181,6 +184,34 @@ def profile_perf(workdir, proc, args) -> dict:
     return {"top": lines[:25], "samples": samples.group(1) if samples else "?"}
 
 
+def spawn_floor(args) -> dict:
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="codeloc-restart-profile-"))
+    try:
+        peers.build_c_child(workdir)
+        stamps = workdir / "child.stamps"
+        latencies = []
+        for _ in range(args.cycles):
+            before = len(peers.read_stamps(stamps))
+            t0 = time.monotonic()
+            pid = os.posix_spawn(str(workdir / "child"), [str(workdir / "child"), "serve",
+                                                          str(stamps)], {})
+            try:
+                # Idle while the child starts (a polling loop would compete for the CPU).
+                time.sleep(0.02)
+                deadline = time.monotonic() + args.timeout
+                while len(peers.read_stamps(stamps)) == before:
+                    if time.monotonic() > deadline:
+                        raise peers.BenchError(f"the child (pid {pid}) wrote no stamp")
+                    time.sleep(0.01)
+            finally:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            latencies.append((peers.read_stamps(stamps)[-1][2] - t0) * 1000)
+        return peers.summary(latencies)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def run(label: str, binary: pathlib.Path, args) -> dict:
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="codeloc-restart-profile-"))
     proc = None
@@ -209,10 +240,16 @@ def main() -> int:
     parser.add_argument("--codeloc", action="append", metavar="[LABEL=]PATH",
                         help="a codeloc binary (default build/codeloc); repeatable")
     parser.add_argument("--cycles", type=int, default=20)
-    parser.add_argument("--tool", choices=["strace", "perf"], default="strace")
+    parser.add_argument("--tool", choices=["strace", "perf", "spawn"], default="strace")
     parser.add_argument("--timeout", type=float, default=60)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args()
+    if args.tool == "spawn":
+        r = spawn_floor(args)
+        print(f"load average (1 min) {os.getloadavg()[0]:.1f}")
+        print(f"posix_spawn of the C child to its start stamp, {r['n']} times: median "
+              f"{r['median']:.2f} ms, p90 {r['p90']:.2f}, min {r['min']:.2f}, max {r['max']:.2f}")
+        return 0
     if not shutil.which(args.tool):
         print(f"restart_profile: `{args.tool}` is not on PATH", file=sys.stderr)
         return 2
