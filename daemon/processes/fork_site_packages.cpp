@@ -32,9 +32,11 @@ WatchSpec site_packages_watch_spec(const std::vector<std::filesystem::path>& fol
   WatchSpec spec;
   std::vector<std::string> globs;
   for (const auto& folder : folders) {
-    spec.roots.push_back({folder.lexically_normal(), true, {}});
-    // With '/' the glob is matched with FNM_PATHNAME against the path and each of its parents, so
-    // `<folder>/*/*` skips everything below the folder's sub-folders, and the walk stops there.
+    // Each folder by itself (one inotify watch, not one per installed package): an install,
+    // upgrade or removal adds, renames or removes the package's `.dist-info` there.
+    spec.roots.push_back({folder.lexically_normal(), true, {}, /*entries_only=*/true});
+    // What is below the folder's entries never counts (with '/' the glob is matched with
+    // FNM_PATHNAME against the path and each of its parents); bytecode caches neither.
     globs.push_back(literal_glob(folder) + "/*/*");
   }
   spec.filter = WatchFilter(globs, {}, {});

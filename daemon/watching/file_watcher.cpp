@@ -163,7 +163,7 @@ void FileWatcher::warn_missing_roots(const Subscription& sub) {
 bool FileWatcher::add_root(Subscription& sub, const WatchRoot& root) {
   std::filesystem::path folder = root.folder();
   if (!add_folder(sub, folder, true)) return false;
-  return root.recursive ? add_tree(sub, folder, false) : true;
+  return root.watches_below() ? add_tree(sub, folder, false) : true;
 }
 
 bool FileWatcher::add_folder(Subscription& sub, const std::filesystem::path& folder, bool is_root) {
@@ -349,7 +349,7 @@ void FileWatcher::handle_event(int wd, std::uint32_t mask, std::string_view name
     if (!is_directory || !(mask & (IN_CREATE | IN_MOVED_TO))) continue;
     bool recursive = std::any_of(
         sub->spec.roots.begin(), sub->spec.roots.end(),
-        [&](const WatchRoot& root) { return root.recursive && is_within(path, root.path); });
+        [&](const WatchRoot& root) { return root.watches_below() && is_within(path, root.path); });
     if (!recursive || !add_folder(*sub, path, false)) continue;
     add_tree(*sub, path, true);
     // pyvenv.cfg may have been written between the folder's creation and its watch, so that no

@@ -15,10 +15,13 @@ TreeSnapshot TreeSnapshot::take(const WatchSpec& spec) {
       snapshot.add(root.path);
       continue;
     }
-    walk_tree(root.path, spec.filter, [&](const std::filesystem::path& path, bool) {
-      if (root.matches(path)) snapshot.add(path);
-      return true;
-    });
+    walk_tree(
+        root.path, spec.filter,
+        [&](const std::filesystem::path& path, bool) {
+          if (root.matches(path)) snapshot.add(path);
+          return true;
+        },
+        /*descend=*/root.watches_below());
   }
   return snapshot;
 }

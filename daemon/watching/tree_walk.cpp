@@ -13,7 +13,8 @@ bool is_within(const std::filesystem::path& path, const std::filesystem::path& f
 }
 
 bool walk_tree(const std::filesystem::path& folder, const WatchFilter& filter,
-               const std::function<bool(const std::filesystem::path&, bool is_directory)>& visit) {
+               const std::function<bool(const std::filesystem::path&, bool is_directory)>& visit,
+               bool descend) {
   std::vector<std::filesystem::path> pending{folder};
   while (!pending.empty()) {
     std::filesystem::path current = std::move(pending.back());
@@ -30,7 +31,7 @@ bool walk_tree(const std::filesystem::path& folder, const WatchFilter& filter,
       const std::filesystem::path& path = it->path();
       if (filter.ignored(path, is_directory)) continue;
       if (!visit(path, is_directory)) return false;
-      if (is_directory) pending.push_back(path);
+      if (is_directory && descend) pending.push_back(path);
     }
   }
   return true;

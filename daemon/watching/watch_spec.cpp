@@ -36,13 +36,15 @@ WatchRoot root_for_entry(const std::string& entry) {
 
 bool WatchRoot::matches(const std::filesystem::path& changed) const {
   if (!recursive) return changed == path;
+  if (entries_only) return changed.parent_path() == path;
   if (!is_within(changed, path)) return false;
   return pattern.empty() || ::fnmatch(pattern.c_str(), changed.c_str(), 0) == 0;
 }
 
 bool WatchRoot::covered_by(const WatchRoot& other) const {
   if (*this == other) return true;
-  return other.recursive && other.pattern.empty() && is_within(path, other.path);
+  if (!other.watches_below() || !other.pattern.empty()) return false;
+  return is_within(path, other.path);
 }
 
 WatchSpec watch_spec_for(const workspace::LocationSpec& spec,

@@ -18,14 +18,20 @@ namespace codeloc::daemon {
 //    fnmatch(3) pattern, without FNM_PATHNAME (so `*` crosses '/': `/ws/src/*.py` matches
 //    `/ws/src/a/b.py`);
 //  - a file (recursive false): its parent folder is watched alone and only this name counts,
-//    so an editor saving by renaming a temporary file over it is still seen.
+//    so an editor saving by renaming a temporary file over it is still seen;
+//  - a folder, recursive, entries_only: the folder alone (one inotify watch), and the changes of
+//    its own entries, not of what is below them (a site-packages folder: a package installed or
+//    upgraded adds or renames its `.dist-info` there).
 struct WatchRoot {
   std::filesystem::path path;
   bool recursive = true;
   std::string pattern;
+  bool entries_only = false;
 
   // The folder a watch goes on: path, or its parent for a file root.
   std::filesystem::path folder() const { return recursive ? path : path.parent_path(); }
+  // True when the folders below path are watched too.
+  bool watches_below() const { return recursive && !entries_only; }
   // True when a change of `changed` (absolute, lexically normal) belongs to this root.
   bool matches(const std::filesystem::path& changed) const;
   // True when every change this root reports is one `other` reports too.

@@ -665,5 +665,19 @@ TEST_F(FileWatcherTest, WithoutAClockPollingRunsOnTheEventLoop) {
   EXPECT_EQ(names(calls.events[0]), std::vector<std::string>{"defs.py"});
 }
 
+TEST_F(FileWatcherTest, EntriesOnlyRootIsOneWatchAndSeesItsEntriesAlone) {
+  write_file(root_ / "pkg/old.py");
+  Calls calls;
+  watcher().watch("site", spec({{root_, true, {}, /*entries_only=*/true}}), calls.recorder());
+  EXPECT_EQ(watcher().inotify_watches(), 1u);
+  write_file(root_ / "pkg/new.py");
+  run_for(milliseconds(200));
+  EXPECT_TRUE(calls.events.empty()) << "below an entry: not seen";
+  write_file(root_ / "probe-1.0.dist-info/METADATA");
+  ASSERT_TRUE(wait_for(calls, 1));
+  EXPECT_EQ(names(calls.events[0]), std::vector<std::string>{"probe-1.0.dist-info"});
+  EXPECT_EQ(watcher().inotify_watches(), 1u) << "a new entry's folder gets no watch";
+}
+
 }  // namespace
 }  // namespace codeloc::daemon

@@ -69,5 +69,19 @@ TEST(TreeSnapshot, FolderCountsByItsInodeNotItsModificationTime) {
   EXPECT_EQ(before.changes_to(TreeSnapshot::take(spec)), Paths{ws / "pkg/x.py"});
 }
 
+TEST(TreeSnapshot, AnEntriesOnlyRootHoldsItsEntriesAlone) {
+  TempFolder ws;
+  write_file(ws / "six.py");
+  write_file(ws / "pkg/mod.py");
+  WatchSpec spec = spec_for(ws, {{ws.path(), true, {}, /*entries_only=*/true}});
+  TreeSnapshot before = TreeSnapshot::take(spec);
+  EXPECT_EQ(before.size(), 2u);  // six.py and pkg
+  write_file(ws / "pkg/mod.py", "changed");
+  write_file(ws / "pkg/sub/new.py");
+  EXPECT_EQ(before.changes_to(TreeSnapshot::take(spec)), Paths{});
+  write_file(ws / "probe.pth");
+  EXPECT_EQ(before.changes_to(TreeSnapshot::take(spec)), Paths{ws / "probe.pth"});
+}
+
 }  // namespace
 }  // namespace codeloc::daemon

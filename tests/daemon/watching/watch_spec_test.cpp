@@ -125,5 +125,18 @@ TEST(WatchSpec, FilterHasTheIgnoreGlobsAndExcludesTheWorkspaceFiles) {
   EXPECT_FALSE(watch.filter.ignored("/ws/defs.py", false));
 }
 
+TEST(WatchSpec, EntriesOnlyRootMatchesItsOwnEntries) {
+  WatchRoot root{"/venv/site", true, {}, /*entries_only=*/true};
+  EXPECT_TRUE(root.matches("/venv/site/dagster-1.0.dist-info"));
+  EXPECT_TRUE(root.matches("/venv/site/six.py"));
+  EXPECT_FALSE(root.matches("/venv/site/dagster/core.py"));
+  EXPECT_FALSE(root.matches("/venv/sitex"));
+  EXPECT_FALSE(root.watches_below());
+  EXPECT_TRUE(root.covered_by(WatchRoot{"/venv", true, {}}));
+  EXPECT_FALSE((WatchRoot{"/venv/site/pkg", true, {}}).covered_by(root))
+      << "what is below the entries is not watched";
+  EXPECT_FALSE((WatchRoot{"/venv/site/six.py", false, {}}).covered_by(root));
+}
+
 }  // namespace
 }  // namespace codeloc::daemon
