@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include <dirent.h>
@@ -41,17 +42,64 @@ bool read_stat(pid_t pid, ProcInfo* info) {
   return true;
 }
 
-bool environ_has(pid_t pid, const std::string& entry) {
+// Field 22 of /proc/PID/stat, the process's start time in clock ticks since boot: with the pid,
+// it names one process (a pid is reused only by a later process).
+std::optional<unsigned long long> start_time_of(pid_t pid) {
+  std::optional<std::string> read = read_proc_file(pid, "stat");
+  if (!read) return std::nullopt;
+  std::size_t at = read->rfind(')');
+  if (at == std::string::npos) return std::nullopt;
+  for (int field = 2; field < 22; ++field) {  // field 2 ends at the ')'
+    at = read->find(' ', at + 1);
+    if (at == std::string::npos) return std::nullopt;
+  }
+  return std::strtoull(read->c_str() + at + 1, nullptr, 10);
+}
+
+// The value of `name` in the process's environment as it was exec'd, "" when it has none.
+std::string environment_value(pid_t pid, std::string_view name) {
   std::optional<std::string> environ = read_proc_file(pid, "environ");
-  if (!environ) return false;
+  if (!environ) return {};
   std::size_t start = 0;
   while (start < environ->size()) {
     std::size_t end = environ->find('\0', start);
     if (end == std::string::npos) end = environ->size();
-    if (environ->compare(start, end - start, entry) == 0) return true;
+    std::string_view entry(environ->data() + start, end - start);
+    if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
+      return std::string(entry.substr(name.size() + 1));
     start = end + 1;
   }
-  return false;
+  return {};
+}
+
+// The instance tokens of the daemon's children, by pid. Reading /proc/PID/environ takes the
+// process's mmap lock, which a fork server holds through each fork() it makes (milliseconds for
+// a Python process, longer on a busy machine): read on the loop for every check, it stalled the
+// loop while warm starts were forked. A child's exec'd environment does not change, so each is
+// read once and known again by its start time.
+struct ChildToken {
+  unsigned long long start_time;
+  std::string token;
+};
+std::map<pid_t, ChildToken> child_tokens;
+
+bool child_has_token(pid_t pid, const std::string& token) {
+  std::optional<unsigned long long> start_time = start_time_of(pid);
+  if (!start_time) return false;  // gone
+  auto it = child_tokens.find(pid);
+  if (it == child_tokens.end() || it->second.start_time != *start_time) {
+    it = child_tokens
+             .insert_or_assign(pid, ChildToken{*start_time, environment_value(pid, kEnvInstance)})
+             .first;
+  }
+  return it->second.token == token;
+}
+
+// Forgets the children that are not among `children` any more.
+void forget_other_children(const std::vector<pid_t>& children) {
+  std::erase_if(child_tokens, [&](const auto& entry) {
+    return std::find(children.begin(), children.end(), entry.first) == children.end();
+  });
 }
 
 }  // namespace
@@ -158,10 +206,10 @@ bool location_surely_gone(pid_t leader, const std::string& token) {
   if (::kill(leader, 0) == 0 || errno != ESRCH) return false;
   std::optional<std::vector<pid_t>> children = own_children();
   if (!children) return false;
+  forget_other_children(*children);
   if (token.empty()) return true;
-  const std::string marker = std::string(kEnvInstance) + "=" + token;
   return std::none_of(children->begin(), children->end(),
-                      [&](pid_t child) { return environ_has(child, marker); });
+                      [&](pid_t child) { return child_has_token(child, token); });
 }
 
 std::vector<pid_t> location_processes(pid_t leader, const std::string& token) {
@@ -178,11 +226,10 @@ std::vector<pid_t> location_processes(pid_t leader, const std::string& token) {
 
   std::set<pid_t> found;
   const pid_t self = ::getpid();
-  const std::string marker = std::string(kEnvInstance) + "=" + token;
   for (const auto& [pid, info] : procs) {
     if (info.pgrp == leader || pid == leader) {
       found.insert(pid);
-    } else if (info.ppid == self && !token.empty() && environ_has(pid, marker)) {
+    } else if (info.ppid == self && !token.empty() && child_has_token(pid, token)) {
       found.insert(pid);
     }
   }
