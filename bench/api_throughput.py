@@ -5,6 +5,12 @@ snapshot (docs/protocol.md, "location.definitions").
 
     python3 bench/api_throughput.py [--duration 5] [--sizes 10k,1m,50m] [--clients 1,10,100]
                                     [--rss-clients 10] [--json] [--write bench/RESULTS.md]
+                                    [--codeloc PATH]... [--section TITLE]
+
+--codeloc given more than once compares daemons in one run: every row is measured for each
+daemon in turn (same sizes, clients and duration), and the table gains a daemon column. Each row
+also gives the daemon's own CPU time per request (utime + stime from /proc/PID/stat over the
+row, divided by the requests answered), since the load tool shares the machine's CPUs.
 
 Standard library only (Python 3.11). The load comes from build/codeloc_api_load (C++, one thread
 and one connection per client; built with -DCODELOC_BENCH=ON). See bench/README.md for what is
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import shlex
 import shutil
@@ -40,6 +47,7 @@ SECTION = "## Control API (issue 8)"
 LOCATION = "bench"
 SIZES = {"10k": 10 * 1000, "1m": 1000 * 1000, "50m": 50 * 1000 * 1000}
 MARKER = "codeloc-bench-api-"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def parse_size(text: str) -> int:
@@ -164,8 +172,28 @@ def allowance(args, clients: int, snapshot_bytes: int) -> float:
     return args.timeout + clients * snapshot_bytes * 2 / 5e6
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """(utime, stime) of the process, in seconds (clock ticks of /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
+
+
 def run_load(daemon: Daemon, clients: int, duration: float, timeout: float,
              pids: set[int]) -> dict:
+    user_before, sys_before = cpu_seconds(daemon.proc.pid)
+    result = run_load_tool(daemon, clients, duration, timeout, pids)
+    user_after, sys_after = cpu_seconds(daemon.proc.pid)
+    per_request = 1e6 / result["requests"] if result["requests"] else 0
+    result["daemon_user_us_per_req"] = (user_after - user_before) * per_request
+    result["daemon_sys_us_per_req"] = (sys_after - sys_before) * per_request
+    result["daemon_cpu_us_per_req"] = (result["daemon_user_us_per_req"] +
+                                       result["daemon_sys_us_per_req"])
+    return result
+
+
+def run_load_tool(daemon: Daemon, clients: int, duration: float, timeout: float,
+                  pids: set[int]) -> dict:
     command = [str(LOAD_TOOL), "--socket", str(daemon.socket), "--location", LOCATION,
                "--clients", str(clients), "--duration", str(duration)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -229,9 +257,9 @@ class Sampler:
             self.error = e
 
 
-def run_size(size: int, args, pids: set[int]) -> dict:
-    log(f"snapshot {size_label(size)}")
-    daemon = Daemon(args.codeloc, size, args.timeout, args.keep)
+def run_size(size: int, codeloc: pathlib.Path, args, pids: set[int]) -> dict:
+    log(f"snapshot {size_label(size)}, daemon {codeloc}")
+    daemon = Daemon(codeloc, size, args.timeout, args.keep)
     failed = True
     try:
         t0 = time.monotonic()
@@ -244,22 +272,25 @@ def run_size(size: int, args, pids: set[int]) -> dict:
         for clients in args.clients:
             r = run_load(daemon, clients, args.duration, allowance(args, clients, actual), pids)
             log(f"  {clients:>3} client(s): {r['requests']} requests, {r['req_per_s']:.1f} req/s, "
-                f"p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, {r['mb_per_s']:.1f} MB/s")
+                f"p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, {r['mb_per_s']:.1f} MB/s, "
+                f"daemon CPU {r['daemon_cpu_us_per_req']:.2f} µs/request (user "
+                f"{r['daemon_user_us_per_req']:.2f}, system {r['daemon_sys_us_per_req']:.2f})")
             cells.append(r)
         hwm = proc_status(daemon.proc.pid)["VmHWM"]
         failed = False
         return {"snapshot_bytes": actual, "requested_bytes": size, "load_s": load_s, "cells": cells,
-                "hwm_kib": hwm}
+                "hwm_kib": hwm, "codeloc": str(codeloc)}
     finally:
         daemon.stop()
         pids.update(daemon.pids())
         daemon.cleanup(failed)
 
 
-def run_rss(size: int, clients: int, args, pids: set[int]) -> dict:
-    """A fresh daemon, so that its VmHWM covers only the load and this relay."""
+def run_rss(size: int, clients: int, codeloc: pathlib.Path, args, pids: set[int]) -> dict:
+    """A fresh daemon (the first --codeloc), so that its VmHWM covers only the load and this
+    relay."""
     log(f"memory: snapshot {size_label(size)} to {clients} client(s)")
-    daemon = Daemon(args.codeloc, size, args.timeout, args.keep)
+    daemon = Daemon(codeloc, size, args.timeout, args.keep)
     failed = True
     try:
         daemon.start()
@@ -302,19 +333,24 @@ def mib(kib: int) -> str:
 
 
 def markdown(result: dict) -> str:
-    lines = [SECTION, "",
+    several = len(result["codelocs"]) > 1
+    lines = [result["section"], "",
              "`location.definitions` on the control socket: each client is one connection with one "
              "request in flight, sent again as soon as the answer is read (build/codeloc_api_load, "
              f"C++); {result['duration']:g} s per row (method in bench/README.md). The snapshot "
              "column is the size of `definitions` as served, in bytes (10^3, 10^6).",
              "",
-             "| snapshot | clients | requests | req/s | p50 | p99 | MB/s |",
-             "|---|---|---|---|---|---|---|"]
+             ("| daemon " if several else "") +
+             "| snapshot | clients | requests | req/s | p50 | p99 | MB/s | daemon CPU/req |",
+             ("|---" if several else "") + "|---|---|---|---|---|---|---|---|"]
     for s in result["sizes"]:
         for c in s["cells"]:
-            lines.append(f"| {size_label(s['snapshot_bytes'])} ({s['snapshot_bytes']} B) "
+            lines.append((f"| `{s['codeloc']}` " if several else "") +
+                         f"| {size_label(s['snapshot_bytes'])} ({s['snapshot_bytes']} B) "
                          f"| {c['clients']} | {c['requests']} | {c['req_per_s']:.1f} "
-                         f"| {ms(c['p50_ms'])} | {ms(c['p99_ms'])} | {c['mb_per_s']:.1f} |")
+                         f"| {ms(c['p50_ms'])} | {ms(c['p99_ms'])} | {c['mb_per_s']:.1f} "
+                         f"| {c['daemon_cpu_us_per_req']:.2f} µs ({c['daemon_user_us_per_req']:.2f} "
+                         f"+ {c['daemon_sys_us_per_req']:.2f}) |")
     lines.append("")
     notes = []
     r = result["rss"]
@@ -329,14 +365,18 @@ def markdown(result: dict) -> str:
             f"meanwhile: p50 {ms(r['probe_p50_ms'])}, p99 {ms(r['probe_p99_ms'])}, max "
             f"{ms(r['probe_max_ms'])} ({r['probe_n']} calls).")
     for s in result["sizes"]:
-        notes.append(f"- {size_label(s['snapshot_bytes'])}: asked codeloc_test_server for "
+        notes.append(f"- {size_label(s['snapshot_bytes'])}"
+                     + (f" (`{s['codeloc']}`)" if several else "") + ": asked codeloc_test_server for "
                      f"--snapshot-bytes {s['requested_bytes']}; LOADED {s['load_s']:.2f} s after "
                      f"the daemon started; the daemon's VmHWM after all its rows: {mib(s['hwm_kib'])}")
     m = result["machine"]
     notes += [f"- machine: {m['nproc']} CPUs ({m['cpu']}), kernel {m['kernel']}, "
               f"Python {m['python']} (driver), codeloc {m['codeloc_commit']}; the load tool runs "
               "on the same CPUs as the daemon",
-              f"- daemon: `{result['codeloc']}`; command: `{result['command']}`"]
+              f"- daemon CPU/req: the daemon's utime + stime over the row (/proc/PID/stat, "
+              f"{CLOCK_TICKS} ticks/s) divided by its requests, as (user + system)",
+              f"- daemon(s): {', '.join(f'`{c}`' for c in result['codelocs'])}; "
+              f"command: `{result['command']}`"]
     return "\n".join(lines + notes) + "\n"
 
 
@@ -349,32 +389,38 @@ def main() -> int:
     parser.add_argument("--rss-size", default="50m", help="snapshot of the memory run (default 50m)")
     parser.add_argument("--rss-clients", type=int, default=10,
                         help="clients of the memory run (default 10; 0 skips it)")
-    parser.add_argument("--codeloc", type=pathlib.Path, default=CODELOC,
-                        help="the daemon binary (default build/codeloc)")
+    parser.add_argument("--codeloc", type=pathlib.Path, action="append",
+                        help="the daemon binary (default build/codeloc); given more than once, "
+                             "each row is measured for each daemon in turn")
+    parser.add_argument("--section", default=SECTION,
+                        help=f"the Markdown section's title (default {SECTION!r})")
     parser.add_argument("--timeout", type=float, default=120, help="deadline of every wait (s)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
     parser.add_argument("--write", metavar="FILE", help="also write the Markdown section there")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args()
+    args.codeloc = [c.resolve() for c in args.codeloc or [CODELOC]]  # the daemons run elsewhere
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     args.clients = [int(c) for c in args.clients.split(",") if c.strip()]
     if args.duration <= 0 or not sizes or not args.clients or min(args.clients) < 1:
         parser.error("--duration, --sizes and --clients need positive values")
 
-    if rl.report_missing([args.codeloc, TEST_SERVER, LOAD_TOOL], "configure with "
+    if rl.report_missing([*args.codeloc, TEST_SERVER, LOAD_TOOL], "configure with "
                          "-DCODELOC_BENCH=ON, then `ninja -C build codeloc codeloc_test_server "
                          "codeloc_api_load`"):
         return 2
 
     command = rl.command_line()
     result = {"command": command, "machine": machine(), "duration": args.duration, "sizes": [],
-              "rss": None, "codeloc": str(args.codeloc)}
+              "rss": None, "codelocs": [str(c) for c in args.codeloc], "section": args.section}
     pids: set[int] = set()
     with rl.Measuring(pids, MARKER) as outcome:
         for size in sizes:
-            result["sizes"].append(run_size(size, args, pids))
+            for codeloc in args.codeloc:
+                result["sizes"].append(run_size(size, codeloc, args, pids))
         if args.rss_clients > 0:
-            result["rss"] = run_rss(parse_size(args.rss_size), args.rss_clients, args, pids)
+            result["rss"] = run_rss(parse_size(args.rss_size), args.rss_clients, args.codeloc[0],
+                                    args, pids)
     return outcome.end(result, markdown, args)
 
 

@@ -17,6 +17,11 @@ using std::chrono::milliseconds;
 
 namespace {
 
+// A JSON string literal of `text`, escaped as json::dump escapes (bad UTF-8 replaced).
+std::string json_string(const std::string& text) {
+  return json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 constexpr std::int64_t kDefaultLogLines = ipc::kDefaultLogLines;
 constexpr std::int64_t kDefaultWaitMs = ipc::kDefaultWaitTimeoutMs;
 constexpr std::int64_t kDefaultCallTimeoutMs = ipc::kDefaultCallTimeoutMs;
@@ -215,16 +220,24 @@ ipc::MethodResult location_definitions(const json& params, const ControlContext&
                         {{"name", location.name()}, {"state", state_name(location.state())}});
   }
   bool stale = location.state() != LocationState::kLoaded;
-  json head = {{"name", location.name()}, {"version", snapshot->version}, {"stale", stale}};
   if (if_version && *if_version == snapshot->version) {
-    head["not_modified"] = true;
-    return head;
+    return json{{"name", location.name()},
+                {"version", snapshot->version},
+                {"stale", stale},
+                {"not_modified", true}};
   }
-  head["not_modified"] = false;
   // Splice the snapshot in as received, {...head..., "definitions": <bytes>}, without copying it:
-  // every answer queued for a client points at the location's one copy.
-  std::string text = head.dump();
-  text.pop_back();
+  // every answer queued for a client points at the location's one copy. The head is written
+  // directly, in the members' order of a dumped json object (name, not_modified, stale, version):
+  // it is the per-request cost left on this path.
+  std::string text;
+  text.reserve(96 + location.name().size() + snapshot->version.size());
+  text += "{\"name\":";
+  text += json_string(location.name());
+  text += ",\"not_modified\":false,\"stale\":";
+  text += stale ? "true" : "false";
+  text += ",\"version\":";
+  text += json_string(snapshot->version);
   text += ",\"definitions\":";
   return ipc::MethodResult::spliced(
       std::move(text), std::shared_ptr<const std::string>(snapshot, &snapshot->bytes), "}");

@@ -282,6 +282,17 @@ TEST_F(ControlMethodsTest, DefinitionsSpliceTheSnapshotBytesAsReceived) {
   EXPECT_NE(line.find(R"("definitions":{"assets":[ 1,2 ]}})"), std::string::npos) << line;
 }
 
+TEST_F(ControlMethodsTest, DefinitionsAnswerIsTheDocumentedLineByteForByte) {
+  analytics_->snapshot = snapshot_of(R"({"a":1})", "sha256:\"q\"\x01");
+  std::string line;
+  ControlCall call{context_, &subscriber_};
+  table_.dispatch(
+      R"({"jsonrpc":"2.0","id":7,"method":"location.definitions","params":{"name":"analytics"}})",
+      call, [&](ipc::OutgoingLine out) { line = out.flatten(); });
+  EXPECT_EQ(line, R"({"jsonrpc":"2.0","id":7,"result":{"name":"analytics","not_modified":false,)"
+                  R"("stale":false,"version":"sha256:\"q\"\u0001","definitions":{"a":1}}})");
+}
+
 TEST_F(ControlMethodsTest, DefinitionsNotModifiedWhenTheVersionMatches) {
   analytics_->snapshot = snapshot_of("{}", "sha256:abc");
   json same = result(ipc::method::kLocationDefinitions,
