@@ -1,6 +1,7 @@
 """A save while a real Dagster location is loading (`serve --watch`): the change is remembered and
 the location loads the new code once the running load ends, whether that load was a first start
-(STARTING), a reload (RELOADING) or one that failed.
+(STARTING, also while it waits for its fork server's warm-up), a reload (RELOADING) or one that
+failed.
 
 The location's module blocks at import until the test creates a release file (it polls for it),
 so "the save comes during the import" is under the test's control, not a matter of timing: the
@@ -64,9 +65,10 @@ class WatchLoadProject:
         self.d = None
         self.events = None
 
-    def start(self):
+    def start(self, extra_args=(), env=None):
         self.d = self.daemon_factory(
-            self.workspace, extra_args=["--watch", "--startup-timeout", f"{LOAD_DEADLINE}s"])
+            self.workspace, env=env,
+            extra_args=["--watch", "--startup-timeout", f"{LOAD_DEADLINE}s", *extra_args])
         self.d.start()
         self.events = RpcClient(self.d.socket)
         self.events.sock.settimeout(LOAD_DEADLINE)
@@ -169,4 +171,34 @@ def test_a_fix_saved_during_a_first_load_that_fails_is_loaded(watch_load):
     assert p.asset_keys() == [["fixed_asset_after_the_failed_load"]]
     status = d.locations()["slow"]
     assert status["state"] == "LOADED" and status["reload_queued"] is False
+    assert d.stop() == 0
+
+
+def test_a_save_while_the_fork_server_warms_up_is_served(watch_load, tmp_path):
+    """The first start of a Python location waits, STARTING with no process, for its fork
+    server's import of dagster (docs/warm.md); here that import is held at the gate too, by a
+    preloaded module of the test's own."""
+    p = watch_load
+    preload = tmp_path / "preload"
+    preload.mkdir()
+    (preload / "watch_load_gate.py").write_text(f"""import pathlib
+import time
+
+GATE = pathlib.Path({str(p.gate)!r})
+(GATE / "reached").write_text("fork server")
+while not (GATE / "release").exists():
+    time.sleep(0.01)
+""")
+    p.save(1, "old_asset")
+    d = p.start(extra_args=["--warm-preload", "dagster,watch_load_gate"],
+                env={"PYTHONPATH": str(preload)})
+    p.wait_importing("fork server")
+    slow = d.locations()["slow"]
+    assert slow["state"] == "STARTING" and slow["pid"] is None, slow
+    p.save(2, "new_asset_saved_during_the_warm_up")
+    p.wait_change_seen("STARTING")
+    p.release()
+    d.wait_state("slow", "LOADED", timeout=LOAD_DEADLINE,
+                 where=lambda loc: loc["reload_queued"] is False)
+    assert p.asset_keys() == [["new_asset_saved_during_the_warm_up"]]
     assert d.stop() == 0
