@@ -280,6 +280,23 @@ TEST_F(LocationTest, ReloadPromotesTheCandidateAndStopsTheOldChild) {
   EXPECT_TRUE(location_->status().draining.empty());
 }
 
+TEST_F(LocationTest, FileChangeDuringTheFirstLoadIsLoadedOnceItHasLoaded) {
+  location_->start();
+  location_->reload(Location::ReloadTrigger::kFiles, "defs.py changed");
+  EXPECT_EQ(location_->state(), LocationState::kStarting);
+  EXPECT_TRUE(location_->status().reload_queued);
+  EXPECT_EQ(location_status_json(location_->status())["reload_queued"], true);
+  ASSERT_EQ(launcher_.launched.size(), 1u) << "the running load is not interrupted";
+
+  run_until([&] { return observer_.reloads.size() == 1; }, "the queued reload");
+  EXPECT_EQ(launcher_.launched.size(), 2u);
+  EXPECT_EQ(observer_.reloads[0].outcome, LocationState::kLoaded);
+  EXPECT_EQ(observer_.reloads[0].cause, "defs.py changed");
+  EXPECT_EQ(location_->state(), LocationState::kLoaded);
+  EXPECT_EQ(location_->pid(), 1001) << "the child that read the files after the change";
+  EXPECT_FALSE(location_->status().reload_queued);
+}
+
 TEST_F(LocationTest, StopSignalsTheGroupAndEndsStoppedOnceItIsGone) {
   start_loaded();
   location_->stop();
