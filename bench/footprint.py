@@ -5,7 +5,11 @@ bring many locations up, for codeloc and its peers (supervisord, PM2) in the sam
     python3 bench/footprint.py [--locations 50,200] [--idle-seconds 10] [--runs 5]
                                [--scenario all|trivial|python] [--peers auto|codeloc,...]
                                [--python-locations 200] [--python-runs 1]
+                               [--codeloc [LABEL=]PATH ...] [--section TITLE]
                                [--json] [--write bench/RESULTS.md]
+
+`--codeloc` given more than once compares daemons (e.g. before and after a change) in one run:
+each codeloc row is measured for each binary, in turn, with the same children.
 
 Standard library only (Python 3.11). See bench/README.md for what is measured and how.
 
@@ -173,12 +177,17 @@ class Codeloc:
     """`codeloc serve` on a private socket; each location is a `command:` running
     codeloc_test_server in its own folder (or, for kind "python", a python_file location)."""
 
-    def __init__(self, watch: bool = False, kind: str = "trivial"):
+    def __init__(self, watch: bool = False, kind: str = "trivial",
+                 binary: pathlib.Path | None = None, label: str = ""):
         self.watch = watch
         self.kind = kind
+        self.binary = binary or CODELOC
+        self.label = label
         self.key = "codeloc-watch" if watch else ("codeloc-python" if kind == "python" else "codeloc")
         self.title = {"codeloc": "codeloc", "codeloc-watch": "codeloc `--watch`",
                       "codeloc-python": "codeloc, Python locations"}[self.key]
+        if label:
+            self.title += f" ({label})"
         self.proc: subprocess.Popen | None = None
         self.child_pids: set[int] = set()
 
@@ -199,7 +208,7 @@ class Codeloc:
                           f"      location_name: {name}",
                           f"      working_directory: locs/{name}"]
         (workdir / "workspace.yaml").write_text("\n".join(lines) + "\n")
-        self.command = [str(CODELOC), "serve", *(["--watch"] if self.watch else []),
+        self.command = [str(self.binary), "serve", *(["--watch"] if self.watch else []),
                         "-w", str(workdir / "workspace.yaml"), "--socket", str(self.socket),
                         "--state-dir", str(workdir / "state")]
         if self.kind == "python":
@@ -267,7 +276,8 @@ class Codeloc:
     def stop(self) -> None:
         if self.proc is None:
             return
-        stop_process(self.proc, "codeloc")
+        # Stopping stops every child first: allow more than 30 s for a thousand of them.
+        stop_process(self.proc, "codeloc", grace=max(30, self.n * 0.1))
         self.log_file.close()
         kill_leftover_pids(self.child_pids, "code server")
 
@@ -522,9 +532,33 @@ def mem_available_mib() -> int:
     return 0
 
 
-def make(key: str):
-    return {"codeloc": lambda: Codeloc(), "codeloc-watch": lambda: Codeloc(watch=True),
+def make(key: str, variant: tuple[str, pathlib.Path] | None = None):
+    """The supervisor `key`; for codeloc's keys, `variant` (label, binary) names the daemon."""
+    label, binary = variant or ("", CODELOC)
+    return {"codeloc": lambda: Codeloc(binary=binary, label=label),
+            "codeloc-watch": lambda: Codeloc(watch=True, binary=binary, label=label),
             "supervisord": Supervisord, "pm2": Pm2}[key]()
+
+
+def parse_codeloc(values: list[str] | None) -> list[tuple[str, pathlib.Path]]:
+    """--codeloc [LABEL=]PATH, given any number of times: (label, resolved path) pairs; the label
+    defaults to the path. None (not given): build/codeloc, unlabelled."""
+    if not values:
+        return [("", CODELOC)]
+    out = []
+    for value in values:
+        label, sep, path = value.partition("=")
+        if not sep:
+            label, path = value, value
+        out.append((label, pathlib.Path(path).resolve()))
+    return out
+
+
+def is_base(row: dict, of: dict) -> bool:
+    """Whether `row` is the codeloc row that `of` is compared with: same location count, the
+    first --codeloc daemon."""
+    return row["key"] == "codeloc" and row["locations"] == of["locations"] \
+        and row.get("variant_index", 0) == 0
 
 
 # Report ----------------------------------------------------------------------------------------
@@ -583,7 +617,7 @@ def aggregate(samples: list[dict]) -> dict:
 
 
 def markdown(result: dict) -> str:
-    lines = [SECTION, ""]
+    lines = [result.get("section") or SECTION, ""]
     rows = result["rows"]
     m = result["machine"]
     if any("rss_kib" in r["stats"] for r in rows):
@@ -602,9 +636,8 @@ def markdown(result: dict) -> str:
             st = r["stats"]
             if "rss_kib" not in st:
                 continue
-            base = next((b["stats"] for b in rows if b["key"] == "codeloc"
-                         and b["locations"] == r["locations"]), None)
-            is_base = r["key"] == "codeloc"
+            base = next((b["stats"] for b in rows if is_base(b, r)), None)
+            base_row = is_base(r, r)
             med = lambda s, k: s[k]["median"] if s and k in s else None  # noqa: E731
             lines.append(
                 f"| {r['title']} | {r['locations']} | {fmt_pair(st.get('rss_kib'), mib)} "
@@ -613,7 +646,7 @@ def markdown(result: dict) -> str:
                 f"| {fmt_pair(st.get('cpu_ms'), lambda v: f'{v:.1f} ms')} "
                 f"| {fmt_pair(st.get('wakeups_per_s'), lambda v: f'{v:.1f}')} "
                 f"| {fmt_pair(st.get('preempted_per_s'), lambda v: f'{v:.1f}')} "
-                + ("| 1× | 1× | 1× |" if is_base else
+                + ("| 1× | 1× | 1× |" if base_row else
                    f"| {ratio(med(st, 'rss_kib'), med(base, 'rss_kib'))} "
                    f"| {ratio(med(st, 'cpu_ms'), med(base, 'cpu_ms'))} "
                    f"| {ratio(med(st, 'wakeups_per_s'), med(base, 'wakeups_per_s'))} |"))
@@ -626,12 +659,11 @@ def markdown(result: dict) -> str:
         "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         s = r["stats"]["start_s"]
-        base = next((b["stats"]["start_s"]["median"] for b in rows
-                     if b["key"] == "codeloc" and b["locations"] == r["locations"]), None)
+        base = next((b["stats"]["start_s"]["median"] for b in rows if is_base(b, r)), None)
         lines.append(f"| {r['title']} | {r['child']} | {r['locations']} | {s['n']} "
                      f"| {fmt_s(s['median'])} | {fmt_s(s['p90'])} | {fmt_s(s['min'])} "
                      f"| {fmt_s(s['max'])} | "
-                     + ("1×" if r["key"] == "codeloc" else
+                     + ("1×" if is_base(r, r) else
                         ratio(s["median"], base) if r["key"] != "codeloc-python" else "-") + " |")
     lines.append("")
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
@@ -639,6 +671,12 @@ def markdown(result: dict) -> str:
              f"kernel {m['kernel']}, Python {m['python']} (benchmark), codeloc "
              f"{m['codeloc_commit']}; {versions}",
              f"- command: `{result['command']}`"]
+    daemons = {}
+    for r in rows:
+        if r.get("binary") and r["key"] == "codeloc":
+            daemons.setdefault(r["title"], r["binary"])
+    if len(daemons) > 1:
+        notes.append("- daemons compared: " + "; ".join(f"{t}: `{b}`" for t, b in daemons.items()))
     if "load_at_start" in m:
         notes.append(f"- load average (1, 5, 15 min) at the start: "
                      f"{', '.join(str(v) for v in m['load_at_start'])}; at the end: "
@@ -677,6 +715,12 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=120,
                         help="deadline of every start (s; default 120, Python locations get at "
                              "least 1800)")
+    parser.add_argument("--codeloc", action="append", metavar="[LABEL=]PATH",
+                        help="a codeloc daemon to measure; give it more than once to compare "
+                             "daemons in one run (ratios are against the first). Default: "
+                             "codeloc in --build")
+    parser.add_argument("--section", default=SECTION,
+                        help=f"the Markdown section's title (default {SECTION!r})")
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
     parser.add_argument("--write", metavar="FILE", help="also write the Markdown section there")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
@@ -712,7 +756,8 @@ def main() -> int:
             if binary and binary() is None:
                 log(f"{key} is not installed: {install_hint(key)}")
                 return 2
-    needed = [CODELOC]
+    variants = parse_codeloc(args.codeloc)
+    needed = [binary for _, binary in variants]
     if args.scenario in ("all", "trivial"):
         needed.append(TEST_SERVER)
     if args.scenario in ("all", "python"):
@@ -723,6 +768,7 @@ def main() -> int:
 
     command = rl.command_line()
     result = {"command": command, "machine": machine(), "idle_seconds": args.idle_seconds,
+              "section": args.section,
               "runs": args.runs, "rows": [], "skipped": skipped, "python_note": None}
     pids: set[int] = set()
     with rl.Measuring(pids, MARKER) as outcome:
@@ -732,17 +778,20 @@ def main() -> int:
                 for n in counts:
                     log(f"run {run}/{args.runs}, {n} locations")
                     for key in keys:
-                        samples.setdefault((key, n), []).append(
-                            one_run(make(key), n, args, pids))
+                        for v in (range(len(variants)) if key.startswith("codeloc") else [0]):
+                            samples.setdefault((key, n, v), []).append(
+                                one_run(make(key, variants[v]), n, args, pids))
             for n in counts:
                 for key in keys:
-                    sup = make(key)
-                    child = ("codeloc_test_server (`command:`)" if key.startswith("codeloc")
-                             else "`sleep 86400`")
-                    result["rows"].append({"key": key, "title": sup.title, "locations": n,
-                                           "child": child,
-                                           "stats": aggregate(samples[(key, n)]),
-                                           "samples": samples[(key, n)]})
+                    for v in (range(len(variants)) if key.startswith("codeloc") else [0]):
+                        sup = make(key, variants[v])
+                        child = ("codeloc_test_server (`command:`)" if key.startswith("codeloc")
+                                 else "`sleep 86400`")
+                        result["rows"].append({"key": key, "title": sup.title, "locations": n,
+                                               "child": child, "variant_index": v,
+                                               "binary": str(variants[v][1]),
+                                               "stats": aggregate(samples[(key, n, v)]),
+                                               "samples": samples[(key, n, v)]})
         if args.scenario in ("all", "python"):
             n = args.python_locations
             available = mem_available_mib()
@@ -762,7 +811,8 @@ def main() -> int:
             for run in range(1, args.python_runs + 1):
                 log(f"Python run {run}/{args.python_runs}, {n} python_file locations "
                     f"({DAGSTER_PYTHON})")
-                samples_py.append(one_run(Codeloc(kind="python"), n, py_args, pids))
+                samples_py.append(one_run(Codeloc(kind="python", binary=variants[0][1],
+                                                  label=variants[0][0]), n, py_args, pids))
             result["rows"].append({"key": "codeloc-python", "title": "codeloc",
                                    "locations": n,
                                    "child": "python_file, one dagster asset (dagster venv)",
