@@ -284,7 +284,7 @@ void Location::on_definitions(std::uint64_t child_id, Snapshot snapshot) {
   if (!current && !is_candidate(child_id)) return;
   if (!current) reload_change_ = compare_definitions(snapshot_.get(), snapshot);
   std::string old_version = snapshot_ ? snapshot_->version : "";
-  snapshot_ = std::make_shared<const Snapshot>(std::move(snapshot));
+  snapshot_ = share_snapshot(std::move(snapshot));
   error_.reset();
   // Before the machine: the answers and events it sets off (a location.reload waiting, which a
   // Dagster UI reload is) must find the new server at the stable path.

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +17,14 @@ struct Snapshot {
   nlohmann::json summary;  // the code server's counts, or null
   std::chrono::system_clock::time_point received_at;
 };
+
+// The smallest snapshot whose memory is given back on a thread of its own.
+inline constexpr std::size_t kFreeOffLoopBytes = 1u << 20;
+
+// The snapshot, shared (the location, and every control answer still being written, hold it).
+// Whoever drops the last reference, a snapshot of kFreeOffLoopBytes or more is freed on a thread
+// of its own: unmapping 50 MB takes milliseconds (4-8 ms seen on the loop, perf trace).
+std::shared_ptr<const Snapshot> share_snapshot(Snapshot snapshot);
 
 // A structured load error (docs/protocol.md, "Load errors"), or a crash or configuration problem
 // as {"message": ...}.
