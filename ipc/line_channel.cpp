@@ -86,7 +86,24 @@ void LineChannel::set_owned_frame_handler(std::function<void(FramePieces frame)>
   decoder_.keep_in_pieces(options_.owned_frame_min_bytes);
 }
 
+void LineChannel::pause_reading() {
+  paused_ = true;
+}
+
+void LineChannel::resume_reading() {
+  if (!paused_) return;
+  paused_ = false;
+  if (!started_ || reading_ || state_ != State::kOpen) return;
+  // What the decoder holds first, then the socket again: from the loop, never inside the caller.
+  reading_ = true;
+  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->reading_ = false;
+    if (self->state_ == State::kOpen && !self->paused_) self->on_read({}, {});
+  });
+}
+
 void LineChannel::read_some() {
+  reading_ = true;
   // Tried at once (queued behind the loop's other work, so a flooding peer cannot starve it),
   // as Asio's speculative read did; the socket is waited for only when it has nothing.
   boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
@@ -95,6 +112,7 @@ void LineChannel::read_some() {
 }
 
 void LineChannel::wait_readable() {
+  reading_ = true;
   socket_.async_wait(Socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& error) {
                        self->on_readable(error);
@@ -102,6 +120,7 @@ void LineChannel::wait_readable() {
 }
 
 void LineChannel::on_readable(const boost::system::error_code& error) {
+  reading_ = false;
   if (state_ != State::kOpen) return;
   if (error) {
     fail(error);
@@ -125,9 +144,9 @@ void LineChannel::on_read(const boost::system::error_code& error, std::string_vi
     fail(error);
     return;
   }
-  decoder_.feed(bytes);
+  if (!bytes.empty()) decoder_.feed(bytes);
   ++callback_depth_;
-  while (state_ == State::kOpen) {
+  while (state_ == State::kOpen && !paused_) {
     const FrameDecoder::Result result = decoder_.next();
     if (result.status == FrameDecoder::Status::kNeedMore) break;
     if (result.status == FrameDecoder::Status::kFrame) {
@@ -148,7 +167,7 @@ void LineChannel::on_read(const boost::system::error_code& error, std::string_vi
   }
   --callback_depth_;
   if (release_pending_) release_handlers();
-  if (state_ == State::kOpen) read_some();
+  if (state_ == State::kOpen && !paused_) read_some();
 }
 
 bool LineChannel::send(OutgoingLine line) {

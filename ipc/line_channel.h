@@ -71,6 +71,13 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
   // thread. Freed with the handlers.
   void set_owned_frame_handler(std::function<void(FramePieces frame)> on_owned_frame);
 
+  // While paused, no frame is delivered and nothing more is read: the frames already read wait
+  // in the decoder (at most one read chunk's worth) and the peer's writes wait in the socket.
+  // E.g. while a big frame is parsed on another thread (RpcPeer), so that a peer sending more
+  // cannot make the daemon hold more of it. Safe inside a handler; no-op when closed.
+  void pause_reading();
+  void resume_reading();
+
   // Queues `line` followed by '\n'. REQUIRES: `line` holds no '\n'. Returns false when the
   // channel is closed or this send overflowed the queue (the channel is then closed, and
   // on_closed(kOutputQueueFull) is posted to the loop, never called from inside send()).
@@ -115,6 +122,8 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
   std::function<void(FramePieces frame)> on_owned_frame_;
   State state_ = State::kOpen;
   bool started_ = false;
+  bool paused_ = false;
+  bool reading_ = false;                  // a read attempt or a wait for readability is outstanding
   int callback_depth_ = 0;                // > 0 while a handler runs: handlers must not be freed
   bool release_pending_ = false;          // close() ran inside a handler: free them when it returns
   bool overflow_report_pending_ = false;  // send() overflowed; on_closed is posted

@@ -161,6 +161,9 @@ RpcPeer::Parsed RpcPeer::parse_off_loop(std::string frame) {
 void RpcPeer::start_parse(FramePieces frame) {
   if (worker_.joinable()) worker_.join();  // the previous parse has posted its outcome already
   parsing_ = true;
+  // Nothing more is read meanwhile: a peer sending big frames faster than they parse would
+  // otherwise make the daemon hold all of them (they wait in the peer's socket instead).
+  channel_->pause_reading();
   const std::uint64_t token = parse_token_;
   std::weak_ptr<RpcPeer> weak = weak_from_this();
   auto executor = channel_->get_executor();
@@ -178,6 +181,7 @@ void RpcPeer::start_parse(FramePieces frame) {
     spdlog::warn("ipc: parsing a {}-byte frame on the loop: {}", shared_frame->size(),
                  error.what());
     parsing_ = false;
+    channel_->resume_reading();
     const std::size_t bytes = shared_frame->size();
     Parsed parsed = parse_off_loop(std::move(*shared_frame).join());
     deliver(std::move(parsed.message), std::move(parsed.reply), bytes);
@@ -189,6 +193,7 @@ void RpcPeer::on_parsed(std::uint64_t token, Parsed parsed) {
   parsing_ = false;
   deliver(std::move(parsed.message), std::move(parsed.reply), 0);
   drain_deferred();
+  if (!parsing_) channel_->resume_reading();
 }
 
 void RpcPeer::drain_deferred() {

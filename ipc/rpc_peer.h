@@ -37,7 +37,8 @@ namespace codeloc::ipc {
 // A frame of kOffLoopParseBytes or more (a definitions snapshot) is parsed on a worker thread,
 // so that validating it does not hold the loop; a response's result is cut out of the frame and
 // its top-level members found there too (RpcReply::result_member). Until its answer is back on
-// the loop, later frames, oversize reports and the channel's close wait in order, so the owner
+// the loop the channel reads nothing more (LineChannel::pause_reading), and what was read
+// already (later frames, oversize reports, the channel's close) waits in order, so the owner
 // sees the same sequence of events as if it had been parsed at once. The worker touches only
 // the frame it owns and posts its outcome to the loop; the destructor joins it (at most one
 // frame's parse), and a parse finished after close() or destruction is dropped.

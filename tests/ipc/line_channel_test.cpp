@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #if defined(__GLIBC__)
@@ -111,6 +112,33 @@ TEST_F(LineChannelTest, ChannelsSharingTheReadBufferKeepTheirFramesApart) {
     EXPECT_EQ(recorders[i].frames,
               (std::vector<std::string>{"{\"from\":" + n + "}", "second " + n}));
   }
+}
+
+TEST_F(LineChannelTest, PausedDeliversNothingAndReadsNoMoreUntilResumed) {
+  auto [sa, raw] = socket_pair(io_);
+  auto a = LineChannel::create(std::move(sa), small_options());
+  std::vector<std::string> frames;
+  a->start({.on_frame =
+                [&](std::string_view f) {
+                  frames.emplace_back(f);
+                  if (f == "pause") a->pause_reading();
+                },
+            .on_too_large = [] {},
+            .on_closed = [](const boost::system::error_code&) {}});
+  boost::asio::write(raw, boost::asio::buffer(std::string("one\npause\ntwo\n")));
+  ASSERT_TRUE(run_until(io_, [&] { return frames.size() == 2; }));
+  // Far more than one read chunk (4 KiB) behind it: it stays in the socket while paused.
+  const std::string more = std::string(64 * 1024, 'x') + "\nlast\n";
+  boost::asio::write(raw, boost::asio::buffer(more));
+  io_.poll();
+  EXPECT_EQ(frames, (std::vector<std::string>{"one", "pause"})) << "nothing while paused";
+  int waiting = 0;
+  ASSERT_EQ(::ioctl(raw.native_handle(), TIOCOUTQ, &waiting), 0);
+  EXPECT_GT(waiting, 32 * 1024) << "the peer's bytes wait in its socket, not in the daemon";
+  a->resume_reading();
+  ASSERT_TRUE(run_until(io_, [&] { return frames.size() == 3; }));
+  EXPECT_EQ(frames[2], "two");
+  EXPECT_EQ(a->is_open(), true);
 }
 
 TEST_F(LineChannelTest, ReportsAnOversizedLineAndKeepsTheConnection) {
