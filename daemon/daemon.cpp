@@ -156,8 +156,7 @@ int run_daemon(const DaemonOptions& options) {
   fork_options.preload = settings.warm_preload;
   fork_options.log_line_max_bytes = settings.log_line_max_bytes;
   ForkServerPool launcher(io, cold_launcher, fork_options);
-  Supervisor supervisor(io, clock, launcher, settings, location_options,
-                        ProcessSignals::system());
+  Supervisor supervisor(io, clock, launcher, settings, location_options, ProcessSignals::system());
   supervisor.add_helpers(&launcher, HelperStop::kAfterLocations);
   std::optional<DagsterUi> ui;
   if (settings.ui) {
