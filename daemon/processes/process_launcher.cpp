@@ -232,8 +232,8 @@ LaunchResult ForkExecLauncher::launch(const LaunchSpec& spec) {
   if (pid < 0) {
     return fail(LaunchOutcome::Kind::kTransientFail, std::string("clone: ") + std::strerror(errno));
   }
-  ::setpgid(pid,
-            pid);  // both sides set it, so no signal can reach the child before its group exists
+  // The child is in its own group by now: it set it before exec'ing, and CLONE_VFORK held this
+  // thread until then (a setpgid from here would only fail with EACCES, and took 0.6 ms).
   error_write.reset();
   out_write.reset();
   err_write.reset();
