@@ -1,15 +1,7 @@
 #include "daemon/common/sha256.h"
 
-#include <new>
-
 #include <openssl/err.h>
-#include <openssl/sha.h>
-
-// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, whose first use loads the
-// provider machinery (+2 MiB resident); they remain in OpenSSL 3 and run the same code. A pragma,
-// not OPENSSL_SUPPRESS_DEPRECATED, which would have to precede every OpenSSL header of a unity TU.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#include <openssl/evp.h>
 
 namespace codeloc::daemon {
 namespace {
@@ -28,17 +20,13 @@ namespace {
 
 }  // namespace
 
-struct Sha256::Context {
-  SHA256_CTX state;
-};
-
-void Sha256::FreeContext::operator()(Context* context) const {
-  delete context;
+void Sha256::FreeContext::operator()(evp_md_ctx_st* context) const {
+  EVP_MD_CTX_free(context);
 }
 
-Sha256::Sha256() : context_(new (std::nothrow) Context) {
-  if (!context_) fail("SHA256_Init (out of memory)");
-  if (SHA256_Init(&context_->state) != 1) fail("SHA256_Init");
+Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
+  if (!context_) fail("EVP_MD_CTX_new");
+  if (EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1) fail("EVP_DigestInit_ex");
 }
 
 Sha256::~Sha256() = default;
@@ -46,14 +34,16 @@ Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 
 void Sha256::update(std::string_view bytes) {
-  if (!context_) fail("SHA256_Update (on a spent or moved-from Sha256)");
-  if (SHA256_Update(&context_->state, bytes.data(), bytes.size()) != 1) fail("SHA256_Update");
+  if (!context_) fail("EVP_DigestUpdate (on a spent or moved-from Sha256)");
+  if (EVP_DigestUpdate(context_.get(), bytes.data(), bytes.size()) != 1) fail("EVP_DigestUpdate");
 }
 
 std::array<std::uint8_t, 32> Sha256::finish() {
-  if (!context_) fail("SHA256_Final (on a spent or moved-from Sha256)");
+  if (!context_) fail("EVP_DigestFinal_ex (on a spent or moved-from Sha256)");
   std::array<std::uint8_t, 32> digest{};
-  if (SHA256_Final(digest.data(), &context_->state) != 1) fail("SHA256_Final");
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(context_.get(), digest.data(), &size) != 1 || size != digest.size())
+    fail("EVP_DigestFinal_ex");
   context_.reset();
   return digest;
 }
@@ -76,5 +66,3 @@ std::string Sha256::version_from(const std::array<std::uint8_t, 32>& digest) {
 }
 
 }  // namespace codeloc::daemon
-
-#pragma GCC diagnostic pop

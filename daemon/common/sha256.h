@@ -1,8 +1,6 @@
 // SHA-256, incremental, for definitions versions ("sha256:<hex>"), computed by OpenSSL's libcrypto
-// (its SHA256_* functions: the same assembly as EVP's, SHA-NI where the CPU has it, without EVP's
-// provider set-up, which kept 2 MiB more of libcrypto resident in the daemon, issue 17). About 1.8
-// GB/s on the bench machine (bench/RESULTS.md), so a 50 MB snapshot costs ~30 ms; callers on the
-// event loop still hash big inputs in slices (code_server_session.cpp).
+// (EVP). About 1.8 GB/s on the bench machine (bench/RESULTS.md), so a 50 MB snapshot costs ~30 ms;
+// a big input is hashed on a thread of its own, off the event loop (code_server_session.cpp).
 #pragma once
 
 #include <array>
@@ -12,10 +10,12 @@
 #include <string>
 #include <string_view>
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, kept out of this header
+
 namespace codeloc::daemon {
 
-// An OpenSSL call failed (in practice only when memory runs out). what() names the call and
-// OpenSSL's error queue.
+// An EVP call failed (in practice only when memory runs out, or when an OpenSSL configuration
+// forbids SHA-256). what() names the call and OpenSSL's error queue.
 class Sha256Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -39,11 +39,10 @@ class Sha256 {
   static std::string version_from(const std::array<std::uint8_t, 32>& digest);
 
  private:
-  struct Context;  // OpenSSL's SHA256_CTX, kept out of this header
   struct FreeContext {
-    void operator()(Context* context) const;
+    void operator()(evp_md_ctx_st* context) const;
   };
-  std::unique_ptr<Context, FreeContext> context_;
+  std::unique_ptr<evp_md_ctx_st, FreeContext> context_;
 };
 
 }  // namespace codeloc::daemon
