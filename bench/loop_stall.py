@@ -135,6 +135,18 @@ def round_result(probe: Probe, start: float, end: float) -> dict:
     return {"max_ms": max(lat), "probes": len(lat), "median_probe_ms": summary(lat)["median"]}
 
 
+def collect_rounds(probe: Probe, idle_end: float, windows: list[tuple[float, float, float]],
+                   result: dict, what: str) -> None:
+    """The stopped probe's samples into result["idle"] (before idle_end) and one entry of
+    result["rounds"] per (start, end, loaded_s) window, each logged."""
+    result["idle"] = round_result(probe, 0, idle_end)
+    for i, (start, end, loaded) in enumerate(windows):
+        r = round_result(probe, start, end) | {"loaded_s": loaded}
+        log(f"  round {i + 1}: longest probe {r['max_ms']:.1f} ms "
+            f"({r['probes']} probes, {what} {r['loaded_s']:.2f} s)")
+        result["rounds"].append(r)
+
+
 def wait_state(daemon: rl.Daemon, events: Connection, control: Connection, names: list[str],
                deadline: float, old: dict[str, int]) -> float:
     """ws.wait_loaded, returning when the last of `names` was LOADED with a new pid."""
@@ -176,12 +188,7 @@ def run_snapshot(args, markers: list[str], pids: set[int]) -> dict:
                 t1 = wait_state(daemon, events, control, ["big"], t0 + args.timeout, old)
                 time.sleep(TAIL)
                 windows.append((t0, time.monotonic(), t1 - t0))
-        result["idle"] = round_result(probe, 0, idle_end)
-        for i, (start, end, loaded) in enumerate(windows):
-            r = round_result(probe, start, end) | {"loaded_s": loaded}
-            log(f"  round {i + 1}: longest probe {r['max_ms']:.1f} ms "
-                f"({r['probes']} probes, restart to LOADED {r['loaded_s']:.2f} s)")
-            result["rounds"].append(r)
+        collect_rounds(probe, idle_end, windows, result, "restart to LOADED")
         ok = True
     finally:
         rl.stop_daemon(daemon, pids, ok, args.keep)
@@ -225,12 +232,7 @@ def run_forks(args, markers: list[str], pids: set[int]) -> dict:
                     ws.check_mode(entry, "warm", f"round {i + 1}")
                 time.sleep(TAIL)
                 windows.append((t0, time.monotonic(), restart["all_s"]))
-        result["idle"] = round_result(probe, 0, idle_end)
-        for i, (start, end, loaded) in enumerate(windows):
-            r = round_result(probe, start, end) | {"loaded_s": loaded}
-            log(f"  round {i + 1}: longest probe {r['max_ms']:.1f} ms "
-                f"({r['probes']} probes, restarts to all LOADED {r['loaded_s']:.2f} s)")
-            result["rounds"].append(r)
+        collect_rounds(probe, idle_end, windows, result, "restarts to all LOADED")
         ok = True
     finally:
         rl.stop_daemon(daemon, pids, ok, args.keep)
