@@ -42,29 +42,37 @@ bool read_stat(pid_t pid, ProcInfo* info) {
   return true;
 }
 
-// Field 22 of /proc/PID/stat, the process's start time in clock ticks since boot: with the pid,
-// it names one process (a pid is reused only by a later process).
-std::optional<unsigned long long> start_time_of(pid_t pid) {
+// Which program a process runs, from /proc/PID/stat: its start time (field 22, clock ticks since
+// boot: with the pid it names one process) and its name (field 2, which an exec changes).
+struct ProcessIdentity {
+  unsigned long long start_time = 0;
+  std::string comm;
+  bool operator==(const ProcessIdentity&) const = default;
+};
+
+std::optional<ProcessIdentity> identity_of(pid_t pid) {
   std::optional<std::string> read = read_proc_file(pid, "stat");
   if (!read) return std::nullopt;
+  const std::size_t open = read->find('(');
   std::size_t at = read->rfind(')');
-  if (at == std::string::npos) return std::nullopt;
+  if (open == std::string::npos || at == std::string::npos || at < open) return std::nullopt;
+  ProcessIdentity identity;
+  identity.comm = read->substr(open + 1, at - open - 1);
   for (int field = 2; field < 22; ++field) {  // field 2 ends at the ')'
     at = read->find(' ', at + 1);
     if (at == std::string::npos) return std::nullopt;
   }
-  return std::strtoull(read->c_str() + at + 1, nullptr, 10);
+  identity.start_time = std::strtoull(read->c_str() + at + 1, nullptr, 10);
+  return identity;
 }
 
-// The value of `name` in the process's environment as it was exec'd, "" when it has none.
-std::string environment_value(pid_t pid, std::string_view name) {
-  std::optional<std::string> environ = read_proc_file(pid, "environ");
-  if (!environ) return {};
+// The value of `name` in an environment as /proc/PID/environ gives it ("" when it is not there).
+std::string environment_value(const std::string& environ, std::string_view name) {
   std::size_t start = 0;
-  while (start < environ->size()) {
-    std::size_t end = environ->find('\0', start);
-    if (end == std::string::npos) end = environ->size();
-    std::string_view entry(environ->data() + start, end - start);
+  while (start < environ.size()) {
+    std::size_t end = environ.find('\0', start);
+    if (end == std::string::npos) end = environ.size();
+    std::string_view entry(environ.data() + start, end - start);
     if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
       return std::string(entry.substr(name.size() + 1));
     start = end + 1;
@@ -75,23 +83,26 @@ std::string environment_value(pid_t pid, std::string_view name) {
 // The instance tokens of the daemon's children, by pid. Reading /proc/PID/environ takes the
 // process's mmap lock, which a fork server holds through each fork() it makes (milliseconds for
 // a Python process, longer on a busy machine): read on the loop for every check, it stalled the
-// loop while warm starts were forked. A child's exec'd environment does not change, so each is
-// read once and known again by its start time.
+// loop while warm starts were forked. A program's environment does not change, so each is read
+// once and known again by the process's start time and name (an exec reads it anew). A read that
+// gives nothing (a process in the middle of an exec shows an empty environment) is not kept.
 struct ChildToken {
-  unsigned long long start_time;
+  ProcessIdentity identity;
   std::string token;
 };
 std::map<pid_t, ChildToken> child_tokens;
 
 bool child_has_token(pid_t pid, const std::string& token) {
-  std::optional<unsigned long long> start_time = start_time_of(pid);
-  if (!start_time) return false;  // gone
+  std::optional<ProcessIdentity> identity = identity_of(pid);
+  if (!identity) return false;  // gone
   auto it = child_tokens.find(pid);
-  if (it == child_tokens.end() || it->second.start_time != *start_time) {
-    it = child_tokens
-             .insert_or_assign(pid, ChildToken{*start_time, environment_value(pid, kEnvInstance)})
-             .first;
-  }
+  if (it != child_tokens.end() && it->second.identity == *identity)
+    return it->second.token == token;
+  std::optional<std::string> environ = read_proc_file(pid, "environ");
+  if (!environ || environ->empty()) return false;
+  it = child_tokens
+           .insert_or_assign(pid, ChildToken{*identity, environment_value(*environ, kEnvInstance)})
+           .first;
   return it->second.token == token;
 }
 

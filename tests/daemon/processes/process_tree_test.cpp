@@ -91,8 +91,13 @@ TEST(ProcessTree, AGroupMemberLeftBehindIsNotSurelyGone) {
 
 TEST(ProcessTree, AChildOfOursCarryingTheTokenIsNotSurelyGone) {
   // What a grandchild that left the group becomes once its parent died: a child of the daemon
-  // (a subreaper) with the location's token.
-  LaunchResult holder = process_tree_launch("exec sleep 300", "tree-token");
+  // (a subreaper) with the location's token. sleep itself, not a shell exec'ing it: the launcher
+  // returns once its child has exec'd, and a second exec (the shell's) could still be under way
+  // when the test reads the environment, which shows empty meanwhile.
+  LaunchSpec holder_spec;
+  holder_spec.argv = {"/bin/sleep", "300"};
+  holder_spec.env = {"PATH=/usr/bin:/bin", std::string(kEnvInstance) + "=tree-token"};
+  LaunchResult holder = ForkExecLauncher().launch(holder_spec);
   ASSERT_EQ(holder.kind, LaunchOutcome::Kind::kStarted) << holder.error;
   LaunchResult leader = process_tree_launch("exit 0", "tree-token");
   ASSERT_EQ(leader.kind, LaunchOutcome::Kind::kStarted) << leader.error;
