@@ -30,7 +30,9 @@ class OffLoopJob {
   // REQUIRES: !busy(). Throws std::system_error when no thread can be had (nothing runs then).
   template <class Result>
   void start(std::function<Result()> work, std::function<void(Result)> done) {
-    if (thread_.joinable()) thread_.join();  // the previous job has posted its outcome already
+    // The previous job has posted its outcome already, unless it was cancelled while it ran: then
+    // this waits for it (CodeServerSession starts one job per session, so never).
+    if (thread_.joinable()) thread_.join();
     const std::uint64_t token = ++generation_->value;
     std::weak_ptr<Generation> generation = generation_;
     auto executor = executor_;
