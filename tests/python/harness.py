@@ -2,9 +2,15 @@
 
 Run with the interpreter of ``build/venvs/dagster`` (dagster, pytest, dagster-dg-cli):
 ``build/venvs/dagster/bin/python -m pytest tests/python``. Each test starts code servers with
-``CodeServer``: a child process whose fd 3 is one end of a ``socket.socketpair()``; the test speaks
-the protocol on the other end and waits for answers with deadlines, never sleeps. Every child is
-killed by the test that started it (by its own ``Popen``) when the test ends.
+``CodeServer``: a child process that gets one end of a ``socket.socketpair()`` (its number in
+``CODELOC_CHANNEL_FD``); the test speaks the protocol on the other end and waits for answers with
+deadlines, never sleeps. Every child is killed by the test that started it (by its own ``Popen``)
+when the test ends.
+
+Children are started without a ``preexec_fn``: the test process itself runs Dagster's gRPC client
+(test_dagster_grpc.py, test_attach.py), and gRPC's fork handlers can deadlock a ``fork()`` made
+while its threads run (grpc/grpc#22624); without one, CPython starts the child with ``vfork()``,
+which runs no fork handlers and no Python code in the child.
 """
 
 from __future__ import annotations
@@ -27,7 +33,6 @@ EXAMPLES = REPO / "examples"
 BUILD = Path(os.environ.get("CODELOC_BUILD_DIR", REPO / "build"))
 VENVS = BUILD / "venvs"
 DEFAULT_TIMEOUT = 60.0
-CHANNEL_FD = 3
 
 
 class ServerExited(Exception):
@@ -52,17 +57,12 @@ class CodeServer:
         self.sock = ours
         self._buffer = b""
         self._next_id = 0
-        child_fd = theirs.fileno()
-
-        def put_channel_on_fd3() -> None:  # runs in the child between fork and exec
-            if child_fd != CHANNEL_FD:
-                os.dup2(child_fd, CHANNEL_FD)  # inheritable by default
-            else:
-                os.set_inheritable(CHANNEL_FD, True)
-
+        # The daemon puts the channel on fd 3; here it keeps its number, which the code server
+        # reads from CODELOC_CHANNEL_FD (cli.py), and only it and stdio pass (pass_fds).
+        self.channel_fd = theirs.fileno()
         child_env = dict(os.environ)
         child_env.pop("PYTHONPATH", None)
-        child_env.update({"CODELOC_CHANNEL_FD": str(CHANNEL_FD), "CODELOC_LOCATION": location, "CODELOC_PROTOCOL": "1"})
+        child_env.update({"CODELOC_CHANNEL_FD": str(self.channel_fd), "CODELOC_LOCATION": location, "CODELOC_PROTOCOL": "1"})
         child_env.update(env or {})
         log_dir.mkdir(parents=True, exist_ok=True)
         self.stdout_path = log_dir / f"server-{id(self)}.out"
@@ -75,8 +75,7 @@ class CodeServer:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
-                close_fds=False,  # only inheritable fds pass: stdio and fd 3 (PEP 446)
-                preexec_fn=put_channel_on_fd3,
+                pass_fds=[self.channel_fd],
             )
         theirs.close()
 

@@ -205,7 +205,8 @@ def test_serves_the_servers_assets_jobs_schedules_sensors(dagster_server, start_
     assert snap["schedules"][0]["job"] == "marts_job"
     assert snap["sensors"][1]["targets"] == ["housekeeping"]
     assert snap["dagster_version"] == subprocess.run(
-        [str(PYTHON), "-c", "import dagster; print(dagster.__version__)"], capture_output=True, text=True
+        [str(PYTHON), "-c", "import dagster; print(dagster.__version__)"], capture_output=True, text=True,
+        timeout=DEADLINE,
     ).stdout.strip()
 
 

@@ -72,7 +72,7 @@ def test_the_same_definitions_reach_dagsters_client_and_a_drain_ends_the_process
     served = sorted(asset["key"] for asset in snapshot["assets"])
     assert served == [["raw"], ["report"]]
     assert remote_asset_keys(socket) == served
-    server_id = DagsterGrpcClient(socket=socket).get_server_id()
+    server_id = DagsterGrpcClient(socket=socket).get_server_id(timeout=60)
     assert f"Dagster gRPC server {server_id} on {socket}" in server.stderr()
 
     # With the channel still open, the drain alone ends the process (no run in flight).

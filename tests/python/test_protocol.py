@@ -141,7 +141,7 @@ def test_channel_not_inherited_by_user_subprocesses(start_server, project):
     child_pid = int((root / "child.pid").read_text())
     try:
         # The channel's peer is gone only if no process holds fd 3: the sleeper would keep it open.
-        fd_link = f"/proc/{child_pid}/fd/3"
+        fd_link = f"/proc/{child_pid}/fd/{server.channel_fd}"
         assert not os.path.exists(fd_link) or "socket" not in os.readlink(fd_link)
         server.sock.shutdown(2)
         assert server.wait_exit(30) == 0
