@@ -26,8 +26,8 @@ set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# The shared libraries the binary links (libyaml-cpp, libspdlog, libfmt, libsystemd, libstdc++,
-# libc, ...) come from dpkg-shlibdeps (dpkg-dev); the rest is what it cannot see: the code
+# The shared libraries the binary links (libcrypto and libc: the C++ ones are linked in, see
+# CODELOC_STATIC_CXX) come from dpkg-shlibdeps (dpkg-dev); the rest is what it cannot see: the code
 # server runs under a location's Python (3.9 or newer, the system's python3 by default) and the
 # postinst makes the codeloc user with adduser; the unit's ExecReload runs /bin/kill (procps).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
