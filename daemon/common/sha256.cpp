@@ -1,5 +1,6 @@
 #include "daemon/common/sha256.h"
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
@@ -18,6 +19,20 @@ namespace {
   throw Sha256Error(message);
 }
 
+// libcrypto set up once, without reading openssl.cnf: a snapshot's version is a content address,
+// not a security decision, so no system policy (providers, FIPS) applies to it, and the file's
+// parsing and the modules it names cost the daemon ~0.6 MiB of memory (bench/RESULTS.md, issue 17).
+// SHA-256 is fetched once from the default provider; every hash after the first reuses it.
+const EVP_MD* sha256_method() {
+  static const EVP_MD* method = [] {
+    if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr) != 1) fail("OPENSSL_init_crypto");
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    if (!fetched) fail("EVP_MD_fetch(SHA2-256)");
+    return fetched;
+  }();
+  return method;
+}
+
 }  // namespace
 
 void Sha256::FreeContext::operator()(evp_md_ctx_st* context) const {
@@ -26,7 +41,7 @@ void Sha256::FreeContext::operator()(evp_md_ctx_st* context) const {
 
 Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
   if (!context_) fail("EVP_MD_CTX_new");
-  if (EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1) fail("EVP_DigestInit_ex");
+  if (EVP_DigestInit_ex(context_.get(), sha256_method(), nullptr) != 1) fail("EVP_DigestInit_ex");
 }
 
 Sha256::~Sha256() = default;
