@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,6 +15,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "ipc/frame_decoder.h"
+#include "ipc/lazy_deque.h"
 #include "ipc/outgoing_line.h"
 #include "ipc/protocol.h"
 
@@ -128,7 +128,7 @@ class LineChannel : public std::enable_shared_from_this<LineChannel> {
   bool release_pending_ = false;          // close() ran inside a handler: free them when it returns
   bool overflow_report_pending_ = false;  // send() overflowed; on_closed is posted
 
-  std::deque<OutgoingLine> queue_;    // lines without their '\n'; stay in place on push_back
+  LazyDeque<OutgoingLine> queue_;     // lines without their '\n'; stay in place on push_back
   std::size_t queued_bytes_ = 0;      // with the '\n's
   std::size_t queue_peak_bytes_ = 0;  // the most queued since the queue was last empty
   std::vector<boost::asio::const_buffer> write_buffers_;

@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -18,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ipc/json_rpc.h"
+#include "ipc/lazy_deque.h"
 #include "ipc/line_channel.h"
 #include "ipc/rpc_reply.h"
 
@@ -126,7 +126,7 @@ class RpcPeer : public std::enable_shared_from_this<RpcPeer> {
   std::map<std::int64_t, Pending> pending_;
   bool parsing_ = false;           // a big frame is on the worker
   std::uint64_t parse_token_ = 0;  // bumped by close(): a parse started before is dropped
-  std::deque<Deferred> deferred_;  // in arrival order, while parsing_
+  LazyDeque<Deferred> deferred_;   // in arrival order, while parsing_
   std::thread worker_;             // the last big frame's parse (finished unless parsing_)
 };
 
