@@ -11,7 +11,7 @@ DagsterPublication::DagsterPublication(const LocationOptions& options,
     : options_(options), name_(spec.name) {
   if (workspace::is_python_kind(spec.kind) && options_.dagster_grpc &&
       !options_.state_dir.empty()) {
-    address_.emplace(options_.state_dir, name_);
+    address_ = std::make_unique<DagsterAddress>(options_.state_dir, name_);
   }
 }
 
@@ -24,7 +24,7 @@ void DagsterPublication::update(const workspace::LocationSpec& spec) {
     unpublish();
     address_.reset();
   } else if (!address_ && !options_.state_dir.empty()) {
-    address_.emplace(options_.state_dir, name_);
+    address_ = std::make_unique<DagsterAddress>(options_.state_dir, name_);
   }
 }
 

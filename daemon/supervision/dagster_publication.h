@@ -5,7 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <optional>
+#include <memory>
 #include <string>
 
 #include "daemon/dagster/dagster_address.h"
@@ -37,7 +37,7 @@ class DagsterPublication {
   void unpublish();
 
   // The address, when the location serves one.
-  const DagsterAddress* address() const { return address_ ? &*address_ : nullptr; }
+  const DagsterAddress* address() const { return address_.get(); }
   bool published() const { return published_child_ != 0; }
   // Why the address is not published (unusable, or the last publish failed); empty: none.
   std::string error() const;
@@ -45,7 +45,7 @@ class DagsterPublication {
  private:
   const LocationOptions& options_;
   std::string name_;
-  std::optional<DagsterAddress> address_;
+  std::unique_ptr<DagsterAddress> address_;  // allocated only for a location that serves one
   std::uint64_t published_child_ = 0;  // the child whose socket the stable path names; 0: none
   std::string error_;                  // why the current child's server is not published
 };

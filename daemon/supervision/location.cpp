@@ -1,5 +1,6 @@
 #include "daemon/supervision/location.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -57,14 +58,14 @@ Location::Location(boost::asio::io_context& io, const Clock& clock, ProcessLaunc
       options_(options),
       spec_(std::move(spec)),
       machine_(policy, this, &clock),
-      timers_{boost::asio::steady_timer(io), boost::asio::steady_timer(io),
-              boost::asio::steady_timer(io), boost::asio::steady_timer(io)},
+      timer_(io),
       dagster_(options, spec_),
-      logs_(options.log_ring_lines, options.log_ring_bytes) {}
+      logs_(options.log_ring_lines, options.log_ring_bytes) {
+  deadlines_.fill(std::chrono::steady_clock::time_point::max());
+}
 
 Location::~Location() {
-  for (auto& timer : timers_)
-    timer.cancel();
+  timer_.cancel();
   kill_all();
   dagster_.unpublish();
   children_.for_each([](Child& child) { child.close(); });
@@ -548,25 +549,48 @@ void Location::send_ping(milliseconds timeout) {
 }
 
 void Location::arm_timer(TimerKind kind, milliseconds delay) {
-  std::size_t index = timer_index(kind);
-  std::uint64_t generation = ++timer_generation_[index];
-  if (kind == TimerKind::kPing) {
-    // On the grid shared by every location, so that one wake-up pings them all. The Asio timer
-    // runs on the real steady clock, whatever clock_ the machine is given.
-    timers_[index].expires_at(next_ping_at(std::chrono::steady_clock::now(), delay));
-  } else {
-    timers_[index].expires_after(delay);
-  }
-  timers_[index].async_wait([this, kind, index, generation](const boost::system::error_code& ec) {
-    if (ec || timer_generation_[index] != generation) return;
-    machine_.on_timer(kind);
-  });
+  // The Asio timer runs on the real steady clock, whatever clock_ the machine is given.
+  auto now = std::chrono::steady_clock::now();
+  // A ping is on the grid shared by every location, so that one wake-up pings them all.
+  deadlines_[timer_index(kind)] = kind == TimerKind::kPing ? next_ping_at(now, delay) : now + delay;
+  rearm_timer();
 }
 
 void Location::cancel_timer(TimerKind kind) {
-  std::size_t index = timer_index(kind);
-  ++timer_generation_[index];
-  timers_[index].cancel();
+  deadlines_[timer_index(kind)] = std::chrono::steady_clock::time_point::max();
+  rearm_timer();
+}
+
+void Location::rearm_timer() {
+  auto earliest = *std::min_element(deadlines_.begin(), deadlines_.end());
+  if (earliest == timer_armed_for_) return;
+  timer_armed_for_ = earliest;
+  std::uint64_t generation = ++timer_generation_;  // a wait cancelled below may still complete
+  if (earliest == std::chrono::steady_clock::time_point::max()) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_at(earliest);  // cancels the wait for the previous deadline
+  timer_.async_wait([this, generation](const boost::system::error_code& ec) {
+    if (ec || timer_generation_ != generation) return;
+    on_timer_expired();
+  });
+}
+
+void Location::on_timer_expired() {
+  timer_armed_for_ = std::chrono::steady_clock::time_point::max();
+  // Each due timer once, in TimerKind order; a handler may arm or cancel any timer (itself too),
+  // so what is due is looked at anew after each.
+  // The location may be gone after a handler.
+  auto now = std::chrono::steady_clock::now();
+  std::weak_ptr<char> alive = alive_;
+  for (std::size_t index = 0; index < deadlines_.size(); ++index) {
+    if (deadlines_[index] > now) continue;
+    deadlines_[index] = std::chrono::steady_clock::time_point::max();
+    machine_.on_timer(static_cast<TimerKind>(index));
+    if (alive.expired()) return;
+  }
+  rearm_timer();
 }
 
 void Location::state_changed(LocationState from, LocationState to) {
@@ -597,7 +621,6 @@ void Location::reload_ended(LocationState outcome) {
     report.error = machine_.error();
   }
   reload_change_.reset();
-  last_reload_ = report;
   observer_.location_reloaded(*this, report);
 }
 

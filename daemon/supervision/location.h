@@ -124,7 +124,6 @@ class Location final : private LocationDriver {
   // Why the running reload (RELOADING) started.
   const std::string& reload_cause() const { return reload_cause_; }
   // The last reload's report, if any reload ended.
-  const std::optional<ReloadReport>& last_reload() const { return last_reload_; }
   const std::optional<LocationError>& error() const { return error_; }
   const LogRing& logs() const { return logs_; }
   // What locations.list shows of it (daemon/control/location_status.h makes the entry).
@@ -203,8 +202,16 @@ class Location final : private LocationDriver {
   workspace::LocationSpec spec_;
   LocationMachine machine_;
 
-  std::array<boost::asio::steady_timer, 4> timers_;
-  std::array<std::uint64_t, 4> timer_generation_{};
+  // The machine's four timers (TimerKind) share one Asio timer, armed for the earliest of their
+  // deadlines (time_point::max(): not armed): one Asio object and at most one pending wait per
+  // location, whatever the machine has armed.
+  void rearm_timer();
+  void on_timer_expired();
+  std::array<std::chrono::steady_clock::time_point, 4> deadlines_;
+  boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point timer_armed_for_ =
+      std::chrono::steady_clock::time_point::max();
+  std::uint64_t timer_generation_ = 0;
   ChildSet children_;
   // Expires with the location: callbacks kept elsewhere (ProcessLauncher::wait_until_warm) check
   // it.
@@ -221,7 +228,6 @@ class Location final : private LocationDriver {
   std::string queued_cause_;
   Clock::TimePoint reload_started_;
   std::optional<DefinitionsChange> reload_change_;  // set when the candidate delivered
-  std::optional<ReloadReport> last_reload_;
 };
 
 }  // namespace codeloc::daemon
