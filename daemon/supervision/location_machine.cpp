@@ -320,10 +320,10 @@ void LocationMachine::launch_now() {
 void LocationMachine::crashed(const std::string& reason, bool kill_current) {
   driver_->cancel_timer(TimerKind::kStartup);
   driver_->cancel_timer(TimerKind::kPing);
-  if (kill_current) driver_->kill_all();
   reload_queued_ = false;
   error_ = reason;
   if (policy_.restart == RestartPolicy::kNever) {
+    if (kill_current) driver_->kill_all();
     want_running_ = false;
     enter(LocationState::kStopped);
     return;
@@ -334,7 +334,10 @@ void LocationMachine::crashed(const std::string& reason, bool kill_current) {
   }
   backoff_delay_ = backoff_;
   backoff_ = std::min(backoff_ * 2, policy_.backoff_max);
+  // The backoff counts from the exit: the sweep of what the child left (a look at /proc when its
+  // group is not empty) and the state change's log and events happen while it runs.
   driver_->arm_timer(TimerKind::kBackoff, backoff_delay_);
+  if (kill_current) driver_->kill_all();
   enter(LocationState::kBackoff);
 }
 
