@@ -21,10 +21,12 @@ namespace {
 constexpr std::size_t kMaxLinesPerWrite = 64;
 
 // Once a queue that held this much is empty again, free heap memory goes back to the system.
-// Without it glibc keeps the pages of the freed lines (held in place by other allocations made
-// meanwhile): a few slow subscribers cut off at the queue bound left the daemon hundreds of MiB
-// bigger for good (found by bench/soak.py).
-constexpr std::size_t kReleaseMemoryAfterBytes = 8u << 20;
+// Without it glibc keeps the pages of the freed lines and of what built them (held in place by
+// other allocations made meanwhile): a few slow subscribers cut off at the queue bound left the
+// daemon hundreds of MiB bigger for good (found by bench/soak.py), and one `codeloc status` with
+// 200 locations 1 MiB of small JSON allocations (bench/RESULTS.md, "Memory with many
+// locations"). malloc_trim's walk of the free chunks costs less than building such an answer.
+constexpr std::size_t kReleaseMemoryAfterBytes = 64u << 10;
 
 void release_free_memory() {
 #if defined(__GLIBC__)
