@@ -1,26 +1,16 @@
 #include "daemon/logs/journal_sink.h"
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/common/parse_number.h"
 #include "daemon/logs/journal_entry.h"
 #include "daemon/logs/log_context.h"
 
 namespace codeloc::daemon {
-namespace {
-
-template <typename T>
-bool parse_number(std::string_view text, T* out) {
-  if (text.empty()) return false;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return error == std::errc() && end == text.data() + text.size();
-}
-
-}  // namespace
 
 std::string journal_socket_path(const config::Environment& environment) {
   auto it = environment.find("CODELOC_JOURNAL_SOCKET");
@@ -31,11 +21,8 @@ std::string journal_socket_path(const config::Environment& environment) {
 bool journal_stream_matches(std::string_view value, std::uint64_t device, std::uint64_t inode) {
   std::size_t colon = value.find(':');
   if (colon == std::string_view::npos) return false;
-  std::uint64_t want_device = 0;
-  std::uint64_t want_inode = 0;
-  return parse_number(value.substr(0, colon), &want_device) &&
-         parse_number(value.substr(colon + 1), &want_inode) && want_device == device &&
-         want_inode == inode;
+  return parse_number<std::uint64_t>(value.substr(0, colon)) == device &&
+         parse_number<std::uint64_t>(value.substr(colon + 1)) == inode;
 }
 
 bool stderr_is_journal(const config::Environment& environment) {

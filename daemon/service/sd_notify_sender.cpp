@@ -1,31 +1,18 @@
 #include "daemon/service/sd_notify_sender.h"
 
 #include <cerrno>
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <string_view>
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon/common/parse_number.h"
+
 namespace codeloc::daemon {
-namespace {
-
-template <typename Number>
-std::optional<Number> parse_number(const char* text) {
-  if (!text || !*text) return std::nullopt;
-  std::string_view view(text);
-  Number value{};
-  auto [end, error] = std::from_chars(view.data(), view.data() + view.size(), value);
-  if (error != std::errc() || end != view.data() + view.size()) return std::nullopt;
-  return value;
-}
-
-}  // namespace
 
 bool SdNotifySender::requested() {
   const char* socket = std::getenv("NOTIFY_SOCKET");
@@ -68,7 +55,7 @@ void SdNotifySender::send(const std::string& message) {
 std::optional<std::chrono::microseconds> SdNotifySender::watchdog_from(const char* usec,
                                                                        const char* pid_text,
                                                                        long pid) {
-  auto interval = parse_number<std::uint64_t>(usec);
+  auto interval = parse_number<std::uint64_t>(usec ? usec : "");
   if (!interval || *interval == 0) return std::nullopt;
   if (pid_text) {
     // Set by the manager for the main process: a child that inherited it is not the one watched.

@@ -580,8 +580,7 @@ void Location::rearm_timer() {
 void Location::on_timer_expired() {
   timer_armed_for_ = std::chrono::steady_clock::time_point::max();
   // Each due timer once, in TimerKind order; a handler may arm or cancel any timer (itself too),
-  // so what is due is looked at anew after each.
-  // The location may be gone after a handler.
+  // so what is due is looked at anew after each, and it may end the location itself.
   auto now = std::chrono::steady_clock::now();
   std::weak_ptr<char> alive = alive_;
   for (std::size_t index = 0; index < deadlines_.size(); ++index) {
