@@ -25,7 +25,7 @@ import logging
 import os
 import sys
 import threading
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 
 from . import cli
 
@@ -34,6 +34,9 @@ __all__ = ["DagsterGrpc", "generation_peers", "origin_for", "preload"]
 # How long a ReloadCode waits for the daemon's reload (Dagster's client waits its own
 # code_server_reload_timeout, 60 s by default, on top).
 RELOAD_TIMEOUT_SECONDS = 600.0
+# How long a replaced generation's ReloadCode waits for the daemon's drain to reach it (it was sent
+# before the daemon's answer to the reload, on another socket).
+DRAIN_WAIT_SECONDS = 10.0
 
 
 def generation_peers(socket_path: str) -> List[str]:
@@ -92,14 +95,40 @@ def _servicer_class() -> type:
     class CodelocApiServer(DagsterApiServer):
         codeloc_location = ""
         codeloc_socket = ""
+        codeloc_stop: Optional[Callable[[], None]] = None
 
         def ReloadCode(self, request, context):  # noqa: N802 (gRPC's name)
             self._logger.info("the Dagster UI asked for a reload; reloading through codeloc")
             try:
-                control.reload(self.codeloc_location, wait=True, timeout=RELOAD_TIMEOUT_SECONDS)
+                result = control.reload(
+                    self.codeloc_location, wait=True, timeout=RELOAD_TIMEOUT_SECONDS
+                )
             except Exception as error:
                 self._logger.error(f"codeloc could not reload {self.codeloc_location}: {error}")
+                return dagster_api_pb2.ReloadCodeReply()
+            if result.get("pid") != os.getpid():
+                self._let_go_of_clients()
             return dagster_api_pb2.ReloadCodeReply()
+
+        def _let_go_of_clients(self) -> None:
+            """This generation has just been replaced: once the daemon's drain has reached it and
+            it has no runs, stop its gRPC server now rather than at Dagster's next cleanup tick.
+
+            The caller's process keeps its connection to this server (gRPC pools connections per
+            address across channels), so its next call right after this answer, the webserver's
+            GetServerId, would reach this old generation through it and find the old server id.
+            Stopping sends GOAWAY on every connection before this answer leaves (in-flight calls,
+            this one, finish within the grace period), so that call connects to the stable path
+            again: the new generation. With runs in flight the server keeps serving them and
+            clients move over when their pooled connection closes."""
+            if not self._shutdown_once_executions_finish_event.wait(DRAIN_WAIT_SECONDS):
+                return  # still the generation that serves (the daemon kept it)
+            with self._execution_lock:
+                if self._executions:
+                    return
+            stop = self.codeloc_stop
+            if stop is not None:
+                stop()
 
         def _owns(self, run_id: str) -> bool:
             with self._execution_lock:
@@ -187,6 +216,7 @@ class DagsterGrpc:
         from dagster._core.origin import get_python_environment_entry_point
         from dagster._core.utils import FuturesAwareThreadPoolExecutor
         from dagster._grpc.server import DagsterGrpcServer, server_termination_target
+        from dagster._grpc.utils import default_grpc_server_shutdown_grace_period
 
         try:
             from grpc_health.v1 import health_pb2
@@ -228,6 +258,13 @@ class DagsterGrpc:
             threadpool_executor=executor,
             socket=self.socket_path,
         )
+        grace = default_grpc_server_shutdown_grace_period()
+
+        def stop_now() -> None:
+            termination.set()  # what Dagster's cleanup thread would do at its next tick
+            server.server.stop(grace=grace)
+
+        servicer.codeloc_stop = stop_now
         # DagsterGrpcServer.serve(), without blocking this thread in wait_for_termination.
         server.server.start()
         health = getattr(server, "_health_servicer", None)

@@ -5,9 +5,14 @@ under an interpreter without dagster): ``<dagster python> dagster_grpc_probe.py 
 - ``list``: prints ``{"server_id": ..., "repositories": [names]}`` or ``{"error": message}``.
 - ``assets``: prints the asset keys of the location's one repository (``a/b``), sorted.
 - ``reload``: sends ``ReloadCode`` (the Dagster UI's Reload button), prints ``{}`` once answered.
+- ``reload-held``: as the webserver's process does it: one connection to the socket stays open
+  (gRPC shares it between channels to the same address), ``ReloadCode`` then ``GetServerId`` at
+  once; prints ``{"before": id, "after": id}``.
 """
 import json
 import sys
+
+import grpc
 
 from dagster._grpc.client import DagsterGrpcClient
 from dagster._grpc.types import ListRepositoriesResponse
@@ -42,6 +47,13 @@ def main(command: str, socket: str) -> None:
     elif command == "reload":
         client.reload_code(timeout=120)
         print("{}")
+    elif command == "reload-held":
+        before = client.get_server_id()
+        with client._channel() as held:  # the webserver's watch thread, or any call in flight
+            grpc.channel_ready_future(held).result(timeout=30)
+            client.reload_code(timeout=120)
+            after = client.get_server_id()
+        print(json.dumps({"before": before, "after": after}))
     else:
         raise SystemExit(f"unknown command {command}")
 

@@ -122,6 +122,20 @@ def test_reload_code_from_dagster_reloads_the_location_in_codeloc(daemon_factory
     d.wait_log(r"loc: LOADED -> RELOADING .*: requested")
 
 
+def test_reload_code_answers_after_the_old_generation_let_go_of_its_connections(
+        daemon_factory, tmp_path):
+    """A client process that keeps a connection to the stable path open (gRPC pools it across
+    channels: the webserver's own GetServerId watch, a query in flight) asks GetServerId right
+    after ReloadCode, as the webserver does, and gets the new generation's id."""
+    d = daemon_factory(workspace(tmp_path)).start()
+    d.wait_state("loc", "LOADED")
+    stable = grpc_field(d, "loc")["socket"]
+    (tmp_path / "defs.py").write_text(DEFS.format(extra="\n@dg.asset\ndef second():\n    return 2\n"))
+    ids = probe("reload-held", stable)
+    assert ids["after"] != ids["before"], ids
+    assert ids["after"] == probe("id", stable)
+
+
 def test_children_get_the_control_socket_and_dagster_grpc_can_be_turned_off(
         daemon_factory, tmp_path):
     extra = "\nimport os\nassert os.environ['CODELOC_SOCKET'].endswith('codeloc.sock')\n"
