@@ -39,10 +39,12 @@ namespace {
 #define CODELOC_CHILD_CODE
 #endif
 
-// What the child writes to the error pipe when it cannot exec: the failing step and errno.
+// What the child leaves in the daemon's memory (CLONE_VM) when it cannot exec: the failing step
+// and errno. CLONE_VFORK holds the daemon until the child has exec'd or exited, so the daemon
+// reads it after the clone without a pipe, as glibc's posix_spawn does.
 struct ChildFailure {
-  int step;
-  int error;
+  int step = 0;
+  int error = 0;
 };
 enum Step : int { kStepChdir = 1, kStepExec = 2, kStepSetup = 3 };
 
@@ -75,10 +77,9 @@ CODELOC_CHILD_CODE void cloexec_from(int first) {
     ::fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-[[noreturn]] CODELOC_CHILD_CODE void child_fail(int error_fd, int step) {
-  ChildFailure failure{step, errno};
-  ssize_t ignored = ::write(error_fd, &failure, sizeof failure);
-  (void)ignored;
+[[noreturn]] CODELOC_CHILD_CODE void child_fail(ChildFailure* failure, int step) {
+  failure->error = errno;
+  failure->step = step;
   ::_exit(127);
 }
 
@@ -89,14 +90,15 @@ struct ExecArgs {
   char* const* argv;
   char* const* envp;
   const char* cwd;
-  int null_fd, out_fd, err_fd, channel_fd, error_fd;
+  int null_fd, out_fd, err_fd, channel_fd;
+  ChildFailure* failure;
 };
 
 // Runs in the child between clone and exec: only async-signal-safe calls. The child shares the
 // daemon's memory (CLONE_VM) until it execs, so it writes nothing but its own stack and errno.
 [[noreturn]] CODELOC_CHILD_CODE void exec_child(const ExecArgs& a) {
   ::setpgid(0, 0);
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(a.error_fd, kStepSetup);
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(a.failure, kStepSetup);
   if (::getppid() != a.parent) ::_exit(1);  // the daemon died before the death signal was armed
 
   // Every signal is blocked (launch() blocked them before the clone): no daemon handler may run
@@ -116,23 +118,31 @@ struct ExecArgs {
   int channel_fd = a.channel_fd;
   if (channel_fd >= 0) channel_fd = ::fcntl(channel_fd, F_DUPFD, kHigh);
   if (null_fd < 0 || out_fd < 0 || err_fd < 0 || (channel_fd < 0 && channel_fd != -1)) {
-    child_fail(a.error_fd, kStepSetup);
+    child_fail(a.failure, kStepSetup);
   }
   if (::dup2(null_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) {
-    child_fail(a.error_fd, kStepSetup);
+    child_fail(a.failure, kStepSetup);
   }
   if (channel_fd >= 0 && ::dup2(channel_fd, ipc::kChildChannelFd) < 0) {
-    child_fail(a.error_fd, kStepSetup);
+    child_fail(a.failure, kStepSetup);
   }
-  if (a.cwd[0] != '\0' && ::chdir(a.cwd) != 0) child_fail(a.error_fd, kStepChdir);
-  // Everything above the channel closes at exec; the error pipe stays usable until then.
+  if (a.cwd[0] != '\0' && ::chdir(a.cwd) != 0) child_fail(a.failure, kStepChdir);
+  // Everything above the channel closes at exec.
   cloexec_from(ipc::kChildChannelFd + 1);
   ::execve(a.path, a.argv, a.envp);
-  child_fail(a.error_fd, kStepExec);
+  child_fail(a.failure, kStepExec);
 }
 
 CODELOC_CHILD_CODE int exec_child_entry(void* args) {
   exec_child(*static_cast<const ExecArgs*>(args));
+}
+
+// /dev/null for the children's stdin, opened once: a descriptor of the daemon's, close-on-exec
+// (each child gets its own copy with dup2). -1 with errno when it cannot be opened.
+int dev_null() {
+  static int fd = -1;
+  if (fd < 0) fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return fd;
 }
 
 // The child's stack until it execs (CLONE_VM: it must not run on the daemon's).
@@ -222,7 +232,7 @@ LaunchResult ForkExecLauncher::launch(const LaunchSpec& spec) {
   envp.push_back(nullptr);
   std::string cwd = spec.working_directory.string();
 
-  int out_pipe[2], err_pipe[2], error_pipe[2];
+  int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
     return fail(LaunchOutcome::Kind::kTransientFail, std::string("pipe: ") + std::strerror(errno));
   }
@@ -231,34 +241,25 @@ LaunchResult ForkExecLauncher::launch(const LaunchSpec& spec) {
     return fail(LaunchOutcome::Kind::kTransientFail, std::string("pipe: ") + std::strerror(errno));
   }
   UniqueFd err_read(err_pipe[0]), err_write(err_pipe[1]);
-  if (::pipe2(error_pipe, O_CLOEXEC) != 0) {
-    return fail(LaunchOutcome::Kind::kTransientFail, std::string("pipe: ") + std::strerror(errno));
-  }
-  UniqueFd error_read(error_pipe[0]), error_write(error_pipe[1]);
-  UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!null_fd) {
+  const int null_fd = dev_null();
+  if (null_fd < 0) {
     return fail(LaunchOutcome::Kind::kTransientFail,
                 std::string("/dev/null: ") + std::strerror(errno));
   }
 
-  const pid_t pid = spawn_child(ExecArgs{::getpid(), path.c_str(), argv.data(), envp.data(),
-                                         cwd.c_str(), null_fd.get(), out_write.get(),
-                                         err_write.get(), spec.channel_fd, error_write.get()});
+  ChildFailure failure;
+  const pid_t pid =
+      spawn_child(ExecArgs{::getpid(), path.c_str(), argv.data(), envp.data(), cwd.c_str(), null_fd,
+                           out_write.get(), err_write.get(), spec.channel_fd, &failure});
   if (pid < 0) {
     return fail(LaunchOutcome::Kind::kTransientFail, std::string("clone: ") + std::strerror(errno));
   }
   // The child is in its own group by now: it set it before exec'ing, and CLONE_VFORK held this
   // thread until then (a setpgid from here would only fail with EACCES, and took 0.6 ms).
-  error_write.reset();
   out_write.reset();
   err_write.reset();
 
-  ChildFailure failure{};
-  ssize_t n;
-  do {
-    n = ::read(error_read.get(), &failure, sizeof failure);
-  } while (n < 0 && errno == EINTR);
-  if (n == static_cast<ssize_t>(sizeof failure)) {
+  if (failure.step != 0) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }

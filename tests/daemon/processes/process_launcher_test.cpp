@@ -127,6 +127,33 @@ TEST(ForkExecLauncher, MissingWorkingDirectoryCannotStart) {
   EXPECT_EQ(result.error, "working directory '/nonexistent/project' does not exist");
 }
 
+// An executable file the kernel cannot run fails in the child, after the clone: the child leaves
+// its step and errno in the daemon's memory, and the launch names both.
+TEST(ForkExecLauncher, AnExecThatFailsInTheChildCannotStartAndSaysWhy) {
+  auto path = std::filesystem::temp_directory_path() /
+              ("codeloc-not-a-program-" + std::to_string(::getpid()));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd,
+                    "\x7f"
+                    "ELF not really",
+                    15),
+            15);
+  ::close(fd);
+  ForkExecLauncher launcher;
+  LaunchSpec spec = shell("");
+  spec.argv = {path.string()};
+  LaunchResult result = launcher.launch(spec);
+  std::filesystem::remove(path);
+  EXPECT_EQ(result.kind, LaunchOutcome::Kind::kCannotStart);
+  EXPECT_EQ(result.error, "cannot execute '" + path.string() + "': Exec format error");
+  EXPECT_EQ(result.child.pid, -1);  // no child: it was reaped
+  // And the launcher works on: the next launch starts.
+  result = launcher.launch(shell("exit 3"));
+  ASSERT_EQ(result.kind, LaunchOutcome::Kind::kStarted) << result.error;
+  EXPECT_EQ(wait_exit_code(result.child.pid), 3);
+}
+
 TEST(ForkExecLauncher, NameIsLookedUpOnTheChildsPath) {
   EXPECT_EQ(resolve_executable("sh", "/nonexistent:/bin"), "/bin/sh");
   EXPECT_EQ(resolve_executable("sh", "/nonexistent"), "");
