@@ -4,14 +4,15 @@ in the same run on the same machine.
 
     bash bench/install-peers.sh        # once: supervisor (apt), pm2 and nodemon (npm, build/)
     python3 bench/peers.py [--cycles 30] [--saves 20] [--scenario all|crash|save|dagster]
-                           [--child python|c] [--codeloc [LABEL=]PATH ...] [--fastest-only]
+                           [--child python|c|c-static] [--codeloc [LABEL=]PATH ...] [--fastest-only]
                            [--json] [--write bench/RESULTS.md] [--timeout 60]
 
 `--codeloc` given more than once measures each daemon as its own rows of the same run (the one
 before a change and the one after, e.g. `--codeloc before=/tmp/old/codeloc --codeloc
 after=build/codeloc`); `--child c` runs a small C program (bench/peers_child.c, compiled with `cc`
 into each run's folder) instead of the Python child, so that the figures are the supervisors' own
-work rather than an interpreter's start-up.
+work rather than an interpreter's start-up; `--child c-static` links it with `-static`, so that
+its own start is the kernel's exec without the dynamic loader.
 
 Standard library only (Python 3.11). See bench/README.md ("bench/peers.py") for the method.
 
@@ -181,7 +182,7 @@ class Supervisor:
         self.pids: set[int] = set()
 
     def child_argv(self, mode: str) -> list[str]:
-        if getattr(self.args, "child", "python") == "c":
+        if is_c_child(self.args):
             return [str(self.workdir / "child"), mode, str(self.stamps)]
         return [CHILD_PYTHON, "-I", "-S", str(self.workdir / "child.py"), mode, str(self.stamps)]
 
@@ -389,8 +390,8 @@ def in_workdir(name: str, body, pids: set[int], args):
     (workdir / "child.py").write_text(CHILD)
     ok = False
     try:
-        if getattr(args, "child", "python") == "c":
-            build_c_child(workdir)
+        if is_c_child(args):
+            build_c_child(workdir, static=args.child == "c-static")
         result = body(workdir)
         ok = True
         return result
@@ -401,11 +402,18 @@ def in_workdir(name: str, body, pids: set[int], args):
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def build_c_child(workdir: pathlib.Path) -> None:
+def is_c_child(args) -> bool:
+    return getattr(args, "child", "python") in ("c", "c-static")
+
+
+def build_c_child(workdir: pathlib.Path, static: bool = False) -> None:
+    """The C child in workdir/child; `static`: linked with -static (glibc's libc.a, libc6-dev), so
+    that its exec is the kernel's alone, without the dynamic loader's 0.6 ms."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if not cc:
         raise BenchError("--child c needs a C compiler (`cc`) on PATH")
-    argv = [cc, "-O2", "-o", str(workdir / "child"), str(CHILD_C_SOURCE)]
+    argv = [cc, "-O2", *(["-static"] if static else []), "-o", str(workdir / "child"),
+            str(CHILD_C_SOURCE)]
     built = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     if built.returncode != 0:
         raise BenchError(f"{shlex.join(argv)} failed:\n{built.stderr}")
@@ -717,6 +725,8 @@ def scenario_dagster(args, pids) -> list[dict]:
 def child_name(result: dict) -> str:
     if result.get("child") == "c":
         return "C, bench/peers_child.c"
+    if result.get("child") == "c-static":
+        return "C, bench/peers_child.c linked -static"
     return "Python, `-I -S`"
 
 
@@ -838,9 +848,10 @@ def main() -> int:
     parser.add_argument("--saves", type=int, default=20, help="saves per row (default 20)")
     parser.add_argument("--scenario", choices=["all", "crash", "save", "dagster"], default="all")
     parser.add_argument("--save-mode", choices=["rename", "inplace"], default="rename")
-    parser.add_argument("--child", choices=["python", "c"], default="python",
+    parser.add_argument("--child", choices=["python", "c", "c-static"], default="python",
                         help="the supervised child: Python (default) or C (bench/peers_child.c, "
-                             "built with cc); the Dagster scenario ignores it")
+                             "built with cc; c-static: linked -static, no dynamic loader); the "
+                             "Dagster scenario ignores it")
     parser.add_argument("--codeloc", action="append", metavar="[LABEL=]PATH",
                         help="a codeloc binary to measure (default build/codeloc); more than one: "
                              "each gets its own rows in the same run (crash and save scenarios)")

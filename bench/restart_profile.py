@@ -2,7 +2,7 @@
 """What the daemon does between a child's exit and the next fork (issue 17).
 
     python3 bench/restart_profile.py [--codeloc [LABEL=]PATH ...] [--cycles 20]
-                                     [--tool strace|perf|spawn] [--keep]
+                                     [--tool strace|perf|spawn] [--static-child] [--keep]
 
 One location runs bench/peers_child.c (the C child: it exits with status 1 200 ms after its
 start) with `restart: always` and a 1 ms backoff. For each daemon given (default build/codeloc;
@@ -187,7 +187,7 @@ def profile_perf(workdir, proc, args) -> dict:
 def spawn_floor(args) -> dict:
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="codeloc-restart-profile-"))
     try:
-        peers.build_c_child(workdir)
+        peers.build_c_child(workdir, static=args.static_child)
         stamps = workdir / "child.stamps"
         latencies = []
         for _ in range(args.cycles):
@@ -217,7 +217,7 @@ def run(label: str, binary: pathlib.Path, args) -> dict:
     proc = None
     ok = False
     try:
-        peers.build_c_child(workdir)
+        peers.build_c_child(workdir, static=args.static_child)
         proc = start_daemon(workdir, binary)
         wait_starts(workdir, 4, proc, args.timeout)
         log(f"{label}: {binary} (pid {proc.pid}), {args.tool}, {args.cycles} restarts: {workdir}")
@@ -240,6 +240,8 @@ def main() -> int:
     parser.add_argument("--codeloc", action="append", metavar="[LABEL=]PATH",
                         help="a codeloc binary (default build/codeloc); repeatable")
     parser.add_argument("--cycles", type=int, default=20)
+    parser.add_argument("--static-child", action="store_true",
+                        help="link the C child with -static (no dynamic loader in its start)")
     parser.add_argument("--tool", choices=["strace", "perf", "spawn"], default="strace")
     parser.add_argument("--timeout", type=float, default=60)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
