@@ -56,6 +56,7 @@ BENCH_DIRS: list[str] = []  # the folders of reload_latency.py's runs (its marke
 CHILD_PYTHON = sys.executable
 # --child c: the same child in C (same stamps, same protocol answers), built by `cc`.
 CHILD_C_SOURCE = pathlib.Path(__file__).resolve().parent / "peers_child.c"
+FLOOR_C_SOURCE = pathlib.Path(__file__).resolve().parent / "restart_floor.c"
 
 # The child ---------------------------------------------------------------------------------------
 # One script for every supervisor. It appends `start PID T` as its first act and, in crash mode,
@@ -248,6 +249,28 @@ class Codeloc(Supervisor):
         if self.mode == "serve":
             wait_for(lambda: "watching 1 location(s)" in read(self.workdir / "codeloc.log"),
                      "codeloc to log `watching 1 location(s)`", self.args.timeout, self)
+
+
+class Floor(Supervisor):
+    """bench/restart_floor.c: posix_spawn, a blocking waitpid, the backoff's clock_nanosleep, again;
+    the machine's own cost of a restart, with no supervisor's work in it (C children only)."""
+
+    def __init__(self, workdir, args, mode: str, backoff_us: int = 1000):
+        super().__init__(workdir, args)
+        self.mode = mode
+        self.backoff_us = backoff_us
+        self.label = "floor (bench/restart_floor.c)"
+        self.settings = f"backoff {backoff_us / 1000:g}ms (clock_nanosleep)"
+
+    def start(self) -> None:
+        cc = shutil.which("cc") or shutil.which("gcc")
+        binary = self.workdir / "restart_floor"
+        argv = [cc, "-O2", "-o", str(binary), str(FLOOR_C_SOURCE)]
+        built = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        if built.returncode != 0:
+            raise BenchError(f"{shlex.join(argv)} failed:\n{built.stderr}")
+        self.popen([str(binary), str(self.backoff_us), *self.child_argv(self.mode)], "floor.out",
+                   cwd=self.project)
 
 
 class Supervisord(Supervisor):
@@ -495,7 +518,8 @@ def scenario_crash(args, pids) -> list[dict]:
         rows.append(crash_run(lambda w, d=daemon: Codeloc(w, args, "crash", daemon=d), n, args,
                               pids, max_delay_cycles=6) | {"baseline": True,
                                                           "short": f"{short}defaults"})
-    peers = [(lambda w: Supervisord(w, args, "crash", True), True),
+    peers = [(lambda w: Floor(w, args, "crash"), True)] if is_c_child(args) else []
+    peers += [(lambda w: Supervisord(w, args, "crash", True), True),
              (lambda w: Supervisord(w, args, "crash", False), False),
              (lambda w: PM2(w, args, "crash", True), True),
              (lambda w: PM2(w, args, "crash", False), False)]
