@@ -9,12 +9,11 @@
 #
 # It builds only what it runs: the `codeloc` binary (the Python code server is python/, nothing to
 # compile), through ccache when it is installed, while the example's environments install beside
-# the compiler. A build tree it configures itself is a unity build with one translation unit per
-# library (CMAKE_UNITY_BUILD with CMAKE_UNITY_BUILD_BATCH_SIZE=0: the heavy headers, Asio and
-# nlohmann/json, are parsed 16 times instead of 22), at -O1 without debug information (Release
-# with -O1: 170 s of user CPU for the binary where -O2 takes 296 s, and -O2 -g a quarter more; the
-# daemon waits on sockets and children, and its figures at -O1 are in docs/testing.md, "Time"). An
-# existing build/ keeps its settings; CODELOC_OPT=-O2 optimizes as the test command's build does.
+# the compiler. A build tree it configures itself is a unity build (one translation unit per
+# library, CMakeLists.txt) at -O1 without debug information (Release with -O1: 170 s of user CPU
+# for the binary where -O2 takes 296 s, and -O2 -g a quarter more; the daemon waits on sockets
+# and children, and its figures at -O1 are in docs/testing.md, "Time"). An existing build/ keeps
+# its settings; CODELOC_OPT=-O2 optimizes as the test command's build does.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -24,7 +23,7 @@ envs_log=build/python-envs.log
 scripts/python-envs.sh example >"$envs_log" 2>&1 &
 envs=$!
 if [ ! -f build/CMakeCache.txt ]; then
-  cmake -S . -B build -G Ninja -DCMAKE_UNITY_BUILD="${CODELOC_UNITY:-ON}" -DCMAKE_UNITY_BUILD_BATCH_SIZE=0 \
+  cmake -S . -B build -G Ninja -DCMAKE_UNITY_BUILD="${CODELOC_UNITY:-ON}" \
     -DCMAKE_BUILD_TYPE="${CODELOC_BUILD_TYPE:-Release}" -DCMAKE_CXX_FLAGS_RELEASE="${CODELOC_OPT:--O1} -DNDEBUG" >/dev/null
 fi
 cmake --build build --target codeloc
