@@ -263,12 +263,8 @@ class Floor(Supervisor):
         self.settings = f"backoff {backoff_us / 1000:g}ms (clock_nanosleep)"
 
     def start(self) -> None:
-        cc = shutil.which("cc") or shutil.which("gcc")
         binary = self.workdir / "restart_floor"
-        argv = [cc, "-O2", "-o", str(binary), str(FLOOR_C_SOURCE)]
-        built = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-        if built.returncode != 0:
-            raise BenchError(f"{shlex.join(argv)} failed:\n{built.stderr}")
+        compile_c(FLOOR_C_SOURCE, binary)
         self.popen([str(binary), str(self.backoff_us), *self.child_argv(self.mode)], "floor.out",
                    cwd=self.project)
 
@@ -432,11 +428,15 @@ def is_c_child(args) -> bool:
 def build_c_child(workdir: pathlib.Path, static: bool = False) -> None:
     """The C child in workdir/child; `static`: linked with -static (glibc's libc.a, libc6-dev), so
     that its exec is the kernel's alone, without the dynamic loader's 0.6 ms."""
+    compile_c(CHILD_C_SOURCE, workdir / "child", ["-static"] if static else [])
+
+
+def compile_c(source: pathlib.Path, output: pathlib.Path, flags: list[str] = ()) -> None:
+    """`cc -O2 FLAGS -o OUTPUT SOURCE`, or BenchError with the compiler's message."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if not cc:
         raise BenchError("--child c needs a C compiler (`cc`) on PATH")
-    argv = [cc, "-O2", *(["-static"] if static else []), "-o", str(workdir / "child"),
-            str(CHILD_C_SOURCE)]
+    argv = [cc, "-O2", *flags, "-o", str(output), str(source)]
     built = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     if built.returncode != 0:
         raise BenchError(f"{shlex.join(argv)} failed:\n{built.stderr}")
