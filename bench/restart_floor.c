@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   long backoff_us = strtol(argv[1], NULL, 10);
-  struct timespec backoff = {backoff_us / 1000000, (backoff_us % 1000000) * 1000};
+  const struct timespec backoff = {backoff_us / 1000000, (backoff_us % 1000000) * 1000};
   for (;;) {
     pid_t pid;
     int error = posix_spawn(&pid, argv[2], NULL, NULL, argv + 2, environ);
@@ -32,9 +32,8 @@ int main(int argc, char** argv) {
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    while (clock_nanosleep(CLOCK_MONOTONIC, 0, &backoff, &backoff) == EINTR) {
+    struct timespec left = backoff;
+    while (clock_nanosleep(CLOCK_MONOTONIC, 0, &left, &left) == EINTR) {
     }
-    backoff.tv_sec = backoff_us / 1000000;
-    backoff.tv_nsec = (backoff_us % 1000000) * 1000;
   }
 }
